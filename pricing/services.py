@@ -1,0 +1,841 @@
+"""Writes: scrape runs, ingest, publish or hold, curation.
+
+Ingest rules (DESIGN.md): a run is atomic; two runs of one source never overlap; unchanged prices
+write nothing but "last seen"; a change closes the old row and opens a new one; suspicious changes
+are held for review; a page that parses to nothing or to far fewer rows than last time fails the run
+and changes nothing; a model missing from one run is marked missing, never deleted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import logging
+import re
+import secrets
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from decimal import ROUND_HALF_EVEN, Decimal
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from pricing.models import Model, Offering, Price, Provider, ScrapeRun, Source
+from providers import REGISTRY, get_scraper
+from providers.base import COMPONENTS, MODES, Document, ParseError, ScrapedPrice, Scraper, match_key
+from providers.http import FetchError, fetch
+
+log = logging.getLogger(__name__)
+
+# A change beyond these bounds is held for a curator instead of published.
+MAX_RISE_FACTOR = Decimal(3)
+MAX_DROP_FACTOR = Decimal(3)
+LOCK_TTL = dt.timedelta(minutes=15)
+PRICES_CHANGED_CACHE_KEY = "pricing:prices-changed-at"
+CHUNK = 2000
+AMOUNT_QUANTUM = Decimal("1e-12")
+
+PriceKey = tuple[int, str, str, int | None, int | None, str]
+
+
+class SourceBusy(Exception):
+    """Another run of the same source holds the lock."""
+
+
+class FetchFailed(Exception):
+    def __init__(self, message: str, *, retryable: bool = False):
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class IngestRejected(Exception):
+    """The parsed records cannot be trusted as a whole (empty, far too few, malformed)."""
+
+
+@dataclass
+class Counts:
+    records: int = 0
+    created: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    held: int = 0
+    missing: int = 0
+
+    @property
+    def wrote_prices(self) -> bool:
+        return bool(self.created or self.changed or self.held)
+
+
+@dataclass
+class RunResult:
+    source: str
+    run_id: int | None
+    status: str
+    counts: Counts = field(default_factory=Counts)
+    error: str = ""
+    retryable: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.status in (ScrapeRun.Status.SUCCEEDED, ScrapeRun.Status.UNCHANGED)
+
+    def as_dict(self) -> dict[str, object]:
+        return {"source": self.source, "run": self.run_id, "status": self.status, "error": self.error} | asdict(
+            self.counts
+        )
+
+    def summary(self) -> str:
+        c = self.counts
+        line = (
+            f"{self.source}: run {self.run_id} {self.status}: {c.records} records, {c.created} created, "
+            f"{c.changed} changed, {c.unchanged} unchanged, {c.held} held, {c.missing} missing"
+        )
+        return f"{line}; error: {self.error}" if self.error else line
+
+
+# --- sources -----------------------------------------------------------------------------------------
+
+
+def provider_name_for(slug: str) -> str:
+    """A readable default name for a provider first met through an aggregator; curators may rename it."""
+    for scraper in REGISTRY.values():
+        if scraper.provider == slug and scraper.provider_name:
+            return scraper.provider_name
+    return slug.replace("_", " ").replace("-", " ").title()
+
+
+def source_sync(*, slug: str) -> Source:
+    """The Source row of a registered adapter, created on first use with the adapter's identity."""
+    scraper = get_scraper(slug)
+    provider = None
+    if scraper.provider:
+        provider, _ = Provider.objects.get_or_create(
+            slug=scraper.provider,
+            defaults={"name": scraper.provider_name or provider_name_for(scraper.provider),
+                      "website": scraper.provider_website},
+        )
+    source, created = Source.objects.get_or_create(
+        slug=slug,
+        defaults={
+            "name": scraper.name,
+            "kind": scraper.kind,
+            "provider": provider,
+            "trust_rank": scraper.trust_rank,
+            "urls": list(scraper.urls),
+        },
+    )
+    if not created and list(scraper.urls) != source.urls:
+        source.urls = list(scraper.urls)
+        source.save(update_fields=["urls"])
+    return source
+
+
+def sources_sync() -> list[Source]:
+    """Every registered adapter as a Source row, each with its own editable beat schedule."""
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+    interval, _ = IntervalSchedule.objects.get_or_create(
+        every=settings.SCRAPE_INTERVAL_HOURS, period=IntervalSchedule.HOURS
+    )
+    sources = []
+    for slug in sorted(REGISTRY):
+        source = source_sync(slug=slug)
+        PeriodicTask.objects.get_or_create(
+            name=schedule_name(slug),
+            defaults={"task": "pricing.tasks.scrape_source", "interval": interval, "args": f'["{slug}"]'},
+        )
+        sources.append(source)
+    return sources
+
+
+def schedule_name(slug: str) -> str:
+    return f"every-{settings.SCRAPE_INTERVAL_HOURS}-hours-scrape-{slug}"
+
+
+def source_is_enabled(*, slug: str) -> bool:
+    return not Source.objects.filter(slug=slug, enabled=False).exists()
+
+
+def enabled_source_slugs() -> list[str]:
+    disabled = set(Source.objects.filter(enabled=False).values_list("slug", flat=True))
+    return [slug for slug in sorted(REGISTRY) if slug not in disabled]
+
+
+@contextlib.contextmanager
+def source_lock(source: Source) -> Iterator[str]:
+    """A lease on the source row: one conditional UPDATE, so it holds across processes and machines."""
+    token = secrets.token_hex(16)
+    now = timezone.now()
+    acquired = (
+        Source.objects.filter(pk=source.pk)
+        .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
+        .update(lock_token=token, locked_until=now + LOCK_TTL)
+    )
+    if not acquired:
+        raise SourceBusy(f"{source.slug}: another run is in progress")
+    try:
+        yield token
+    finally:
+        Source.objects.filter(pk=source.pk, lock_token=token).update(lock_token="", locked_until=None)
+
+
+def locks_release_expired() -> int:
+    return Source.objects.filter(locked_until__lt=timezone.now()).update(lock_token="", locked_until=None)
+
+
+# --- fetching ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Fetched:
+    documents: list[Document]
+    not_modified: bool
+    http_status: int | None
+    bytes_fetched: int
+    fetch_ms: int
+    validators: dict[str, dict[str, str]]
+
+
+def documents_fetch(*, scraper: Scraper, validators: dict[str, dict[str, str]]) -> Fetched:
+    """Fetch every URL of a source; "not modified" only when every URL answered 304."""
+    documents, statuses, new_validators = [], [], {}
+    total_bytes = total_ms = 0
+    for url in scraper.urls:
+        known = validators.get(url, {})
+        try:
+            result = fetch(
+                url,
+                hosts=scraper.hosts,
+                etag=known.get("etag", ""),
+                last_modified=known.get("last_modified", ""),
+                user_agent=settings.SCRAPE_USER_AGENT,
+                max_bytes=settings.SCRAPE_MAX_BYTES,
+            )
+        except FetchError as exc:
+            raise FetchFailed(str(exc), retryable=exc.retryable) from exc
+        statuses.append(result.status)
+        total_bytes += len(result.content)
+        total_ms += result.elapsed_ms
+        new_validators[url] = {"etag": result.etag or known.get("etag", ""),
+                               "last_modified": result.last_modified or known.get("last_modified", "")}
+        if not result.not_modified:
+            documents.append(
+                Document(
+                    url=result.url,
+                    content=result.content,
+                    content_type=result.content_type,
+                    fetched_at=timezone.now(),
+                    etag=result.etag,
+                    last_modified=result.last_modified,
+                )
+            )
+    not_modified = all(status == 304 for status in statuses)
+    if documents and len(documents) < len(scraper.urls):
+        # Some pages changed and some did not: parse them all so the run sees every price.
+        return documents_fetch(scraper=scraper, validators={})
+    return Fetched(documents, not_modified, statuses[-1] if statuses else None, total_bytes, total_ms, new_validators)
+
+
+def fetch_and_parse(*, scraper: Scraper, validators: dict[str, dict[str, str]]) -> list[ScrapedPrice]:
+    fetched = documents_fetch(scraper=scraper, validators=validators)
+    return scraper.parse_all(fetched.documents)
+
+
+# --- runs --------------------------------------------------------------------------------------------
+
+
+def scrape_source(*, slug: str, document: Document | None = None, as_of: dt.datetime | None = None) -> RunResult:
+    """Fetch (or take ``document``), parse and ingest one source as one run. Never raises for bad
+    pages or network failures: the run is recorded as failed with its error, and nothing changes."""
+    scraper = get_scraper(slug)
+    source = source_sync(slug=slug)
+    kind = ScrapeRun.Kind.LIVE if document is None else (ScrapeRun.Kind.ARCHIVE if as_of else ScrapeRun.Kind.FILE)
+    try:
+        with source_lock(source):
+            run = ScrapeRun.objects.create(source=source, kind=kind, as_of=as_of)
+            try:
+                if document is None:
+                    fetched = documents_fetch(scraper=scraper, validators=source.http_validators)
+                    run.http_status, run.bytes_fetched, run.fetch_ms = (
+                        fetched.http_status, fetched.bytes_fetched, fetched.fetch_ms
+                    )
+                    if fetched.not_modified:
+                        return _finish_not_modified(run, source)
+                    documents = fetched.documents
+                else:
+                    fetched = None
+                    documents = [document]
+                    run.bytes_fetched = len(document.content)
+                run.content_hash = _documents_hash(documents)
+                records = scraper.parse_all(documents)
+                counts = ingest(run=run, source=source, records=records, as_of=as_of, scraper=scraper)
+            except (FetchFailed, ParseError, IngestRejected) as exc:
+                return _finish_failed(run, exc)
+            except Exception as exc:  # a bug must still leave a failed run behind, then surface
+                _finish_failed(run, exc)
+                raise
+            if fetched is not None:
+                source.http_validators = fetched.validators
+            return _finish_succeeded(run, source, counts, as_of=as_of)
+    except SourceBusy as exc:
+        return RunResult(source=slug, run_id=None, status="busy", error=str(exc))
+
+
+def records_ingest(
+    *, slug: str, records: Sequence[ScrapedPrice], kind: str, as_of: dt.datetime | None = None, content_hash: str = ""
+) -> RunResult:
+    """Ingest records that were parsed elsewhere (the bundled snapshot) as one run of ``slug``."""
+    scraper = get_scraper(slug)
+    source = source_sync(slug=slug)
+    try:
+        with source_lock(source):
+            run = ScrapeRun.objects.create(source=source, kind=kind, as_of=as_of, content_hash=content_hash)
+            try:
+                counts = ingest(run=run, source=source, records=records, as_of=as_of, scraper=scraper)
+            except IngestRejected as exc:
+                return _finish_failed(run, exc)
+            return _finish_succeeded(run, source, counts, as_of=as_of)
+    except SourceBusy as exc:
+        return RunResult(source=slug, run_id=None, status="busy", error=str(exc))
+
+
+def _documents_hash(documents: Sequence[Document]) -> str:
+    digest = hashlib.sha256()
+    for document in documents:
+        digest.update(document.content)
+    return digest.hexdigest()
+
+
+def _finish_failed(run: ScrapeRun, exc: Exception) -> RunResult:
+    prefix = "layout changed? " if isinstance(exc, ParseError) else ""
+    run.status = ScrapeRun.Status.FAILED
+    run.error = f"{prefix}{exc}" if str(exc) else f"{prefix}{type(exc).__name__}"
+    run.finished_at = timezone.now()
+    run.save()
+    log.warning("run %s of %s failed: %s", run.pk, run.source.slug, run.error)
+    retryable = isinstance(exc, FetchFailed) and exc.retryable
+    return RunResult(run.source.slug, run.pk, run.status, error=run.error, retryable=retryable)
+
+
+def _finish_not_modified(run: ScrapeRun, source: Source) -> RunResult:
+    now = timezone.now()
+    # A 304 confirms every open price of the source: one UPDATE, nothing parsed.
+    seen = Price.objects.filter(
+        source=source, status=Price.Status.PUBLISHED, valid_to__isnull=True, superseded_at__isnull=True
+    ).update(last_seen_at=now)
+    run.status = ScrapeRun.Status.UNCHANGED
+    run.unchanged = seen
+    run.finished_at = now
+    run.save()
+    Source.objects.filter(pk=source.pk).update(last_success_at=now)
+    return RunResult(source.slug, run.pk, run.status, Counts(unchanged=seen))
+
+
+def _finish_succeeded(run: ScrapeRun, source: Source, counts: Counts, *, as_of: dt.datetime | None) -> RunResult:
+    run.status = ScrapeRun.Status.SUCCEEDED
+    run.finished_at = timezone.now()
+    for name, value in asdict(counts).items():
+        setattr(run, name, value)
+    run.save()
+    if as_of is None and run.kind != ScrapeRun.Kind.SNAPSHOT:
+        # Archive copies and the snapshot do not say how healthy the live source is.
+        Source.objects.filter(pk=source.pk).update(
+            last_success_at=run.finished_at, last_record_count=counts.records, http_validators=source.http_validators
+        )
+    return RunResult(source.slug, run.pk, run.status, counts)
+
+
+# --- ingest ------------------------------------------------------------------------------------------
+
+
+def records_validate(records: Sequence[ScrapedPrice]) -> list[ScrapedPrice]:
+    """Reject malformed records; drop exact duplicates; refuse two different amounts for one price line."""
+    problems: list[str] = []
+    unique: dict[tuple[object, ...], ScrapedPrice] = {}
+    for record in records:
+        if record.component not in COMPONENTS:
+            problems.append(f"{record.model}: unknown component {record.component!r}")
+        elif record.mode not in MODES:
+            problems.append(f"{record.model}: unknown mode {record.mode!r}")
+        elif not isinstance(record.amount_per_mtok, Decimal) or not record.amount_per_mtok.is_finite():
+            problems.append(f"{record.model}: amount is not a finite Decimal: {record.amount_per_mtok!r}")
+        elif not re.fullmatch(r"[A-Z]{3}", record.currency):
+            problems.append(f"{record.model}: currency must be an ISO code, got {record.currency!r}")
+        elif not record.model or not record.provider:
+            problems.append(f"record without provider or model: {record!r}")
+        elif (
+            record.tier_min_tokens is not None
+            and record.tier_max_tokens is not None
+            and record.tier_max_tokens < record.tier_min_tokens
+        ):
+            problems.append(f"{record.model}: tier {record.tier_min_tokens}..{record.tier_max_tokens} is reversed")
+        elif record.valid_from and record.valid_to and record.valid_to <= record.valid_from:
+            problems.append(f"{record.model}: valid_to is not after valid_from")
+        else:
+            # Stored amounts carry 12 decimal places (1e-18 per token); compare what will be stored.
+            record = record.replace(amount_per_mtok=stored_amount(record.amount_per_mtok))
+            line = (*record.key, record.valid_from, record.valid_to)
+            earlier = unique.get(line)
+            if earlier is None:
+                unique[line] = record
+            elif earlier.amount_per_mtok != record.amount_per_mtok:
+                problems.append(
+                    f"{record.model} {record.component}/{record.mode}: two amounts on one page "
+                    f"({earlier.amount_per_mtok} and {record.amount_per_mtok})"
+                )
+        if len(problems) >= 10:
+            break
+    if problems:
+        raise IngestRejected("malformed records: " + "; ".join(problems))
+    return list(unique.values())
+
+
+def stored_amount(amount: Decimal) -> Decimal:
+    return amount.quantize(AMOUNT_QUANTUM, rounding=ROUND_HALF_EVEN)
+
+
+def ingest(
+    *,
+    run: ScrapeRun,
+    source: Source,
+    records: Sequence[ScrapedPrice],
+    as_of: dt.datetime | None = None,
+    scraper: Scraper | None = None,
+) -> Counts:
+    """Apply one run's records atomically and return its counts. Raises IngestRejected, changing nothing."""
+    records = records_validate(records)
+    if not records:
+        raise IngestRejected("the document parsed to no prices")
+    min_share = scraper.min_share_of_previous if scraper else 0.5
+    if as_of is None and source.last_record_count and len(records) < source.last_record_count * min_share:
+        raise IngestRejected(
+            f"parsed {len(records)} prices where the last good run had {source.last_record_count}: "
+            "layout changed? nothing was applied"
+        )
+    with transaction.atomic():
+        applier = _Applier(run=run, source=source, as_of=as_of)
+        counts = applier.apply(records)
+    if counts.wrote_prices:
+        transaction.on_commit(prices_changed)
+    return counts
+
+
+def prices_changed() -> None:
+    """Tell every reader (API caches, ETags) that published prices changed."""
+    cache.set(PRICES_CHANGED_CACHE_KEY, timezone.now().isoformat(), timeout=None)
+
+
+def _chunks(items: Sequence[int], size: int = CHUNK) -> Iterator[Sequence[int]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class _Applier:
+    """One ingest's working state: everything loaded in a fixed number of queries, written in bulk."""
+
+    def __init__(self, *, run: ScrapeRun, source: Source, as_of: dt.datetime | None):
+        self.run = run
+        self.source = source
+        self.now = timezone.now()
+        self.effective_from = as_of or self.now
+        self.is_archive = as_of is not None
+        self.trust_by_source = dict(Source.objects.values_list("id", "trust_rank"))
+        self.counts = Counts()
+        self.to_create: list[Price] = []
+        self.close_at: dict[dt.datetime, list[int]] = defaultdict(list)
+        self.supersede: list[int] = []
+        self.seen: list[int] = []
+        self.evidence_refresh: list[Price] = []
+
+    # -- loading --
+
+    def _providers(self, slugs: Iterable[str]) -> dict[str, Provider]:
+        wanted = set(slugs)
+        found = {p.slug: p for p in Provider.objects.filter(slug__in=wanted)}
+        missing = [Provider(slug=s, name=provider_name_for(s)) for s in sorted(wanted - found.keys())]
+        if missing:
+            Provider.objects.bulk_create(missing, ignore_conflicts=True)
+            found = {p.slug: p for p in Provider.objects.filter(slug__in=wanted)}
+        return found
+
+    def _offerings(self, records: Sequence[ScrapedPrice]) -> dict[tuple[str, str], Offering]:
+        """Offerings by (provider slug, match key), created or updated with the facts the records carry."""
+        providers = self._providers(r.provider for r in records)
+        facts: dict[tuple[str, str], ScrapedPrice] = {}
+        for record in records:
+            facts.setdefault((record.provider, match_key(record.model)), record)
+        existing: dict[tuple[str, str], Offering] = {}
+        provider_ids = {p.id: p.slug for p in providers.values()}
+        keys = sorted({key for _, key in facts})
+        for chunk in _chunks(keys):  # type: ignore[arg-type]
+            for offering in Offering.objects.filter(provider_id__in=provider_ids, match_key__in=chunk).order_by("id"):
+                existing.setdefault((provider_ids[offering.provider_id], offering.match_key), offering)
+        new, updated = [], []
+        for (provider_slug, key), record in facts.items():
+            offering = existing.get((provider_slug, key))
+            if offering is None:
+                new.append(
+                    Offering(
+                        provider=providers[provider_slug],
+                        provider_model_id=record.model,
+                        match_key=key,
+                        name=record.model_name or record.model,
+                        context_window=record.context_window,
+                        tokenizer_hint=record.tokenizer,
+                        creator_hint=record.creator,
+                        first_seen_at=self.now,
+                    )
+                )
+            elif self._refresh_facts(offering, record):
+                updated.append(offering)
+        if new:
+            Offering.objects.bulk_create(new, batch_size=1000)
+            for offering in new:
+                existing[(offering.provider.slug, offering.match_key)] = offering
+        if updated:
+            Offering.objects.bulk_update(
+                updated, ["name", "context_window", "tokenizer_hint", "creator_hint"], batch_size=1000
+            )
+        models_link(offerings=[existing[k] for k in facts], official_source=self.source)
+        return existing
+
+    def _refresh_facts(self, offering: Offering, record: ScrapedPrice) -> bool:
+        trusted = self.source.kind == Source.Kind.OFFICIAL
+        changed = False
+        for attr, value in (
+            ("name", record.model_name),
+            ("context_window", record.context_window),
+            ("tokenizer_hint", record.tokenizer),
+            ("creator_hint", record.creator),
+        ):
+            current = getattr(offering, attr)
+            # Official sources correct facts; aggregators only fill blanks.
+            if value and value != current and (trusted or not current):
+                setattr(offering, attr, value)
+                changed = True
+        return changed
+
+    def _timelines(self, offering_ids: list[int]) -> tuple[dict[PriceKey, list[Price]], dict[PriceKey, list[Price]]]:
+        published: dict[PriceKey, list[Price]] = defaultdict(list)
+        held: dict[PriceKey, list[Price]] = defaultdict(list)
+        for chunk in _chunks(offering_ids):
+            rows = Price.objects.filter(
+                offering_id__in=chunk,
+                superseded_at__isnull=True,
+                status__in=[Price.Status.PUBLISHED, Price.Status.HELD],
+            ).select_related("run")
+            for price in rows:
+                key = _price_key(price)
+                (published if price.status == Price.Status.PUBLISHED else held)[key].append(price)
+        for timeline in published.values():
+            timeline.sort(key=lambda p: p.valid_from)
+        return published, held
+
+    # -- applying --
+
+    def apply(self, records: Sequence[ScrapedPrice]) -> Counts:
+        offerings = self._offerings(records)
+        self.offering_by_id = {o.id: o for o in offerings.values()}
+        published, held = self._timelines(sorted(self.offering_by_id))
+        self.counts.records = len(records)
+        touched_keys: set[PriceKey] = set()
+        for record in sorted(records, key=lambda r: (r.valid_from or self.effective_from)):
+            offering = offerings[(record.provider, match_key(record.model))]
+            key: PriceKey = (
+                offering.id,
+                record.component,
+                record.mode,
+                record.tier_min_tokens,
+                record.tier_max_tokens,
+                record.currency,
+            )
+            touched_keys.add(key)
+            self._place(record, offering, key, published[key], held[key])
+        if not self.is_archive:
+            self._mark_missing(touched_keys)
+        self._write()
+        return self.counts
+
+    def _place(
+        self, record: ScrapedPrice, offering: Offering, key: PriceKey, timeline: list[Price], pending: list[Price]
+    ) -> None:
+        valid_from = record.valid_from or self.effective_from
+        valid_to = record.valid_to
+        if valid_to is not None and valid_to <= valid_from:
+            # A dated price that ended before this observation starts: history we cannot place in time
+            # unless the page gives its start; keep it only when it does.
+            if record.valid_from is None:
+                return
+        covering = _covering(timeline, valid_from)
+        if covering is not None and covering.amount_per_mtok == record.amount_per_mtok:
+            self.counts.unchanged += 1
+            self.seen.append(covering.pk)
+            if valid_to is not None and covering.valid_to is None and valid_to > covering.valid_from:
+                # The page now says when this price ends.
+                self.close_at[valid_to].append(covering.pk)
+                covering.valid_to = valid_to
+            if self._weaker_evidence(covering):
+                self._refresh_evidence(covering, record)
+            return
+        reason = self._hold_reason(record, offering, covering)
+        if reason:
+            if any(p.amount_per_mtok == record.amount_per_mtok and p.source_id == self.source.pk for p in pending):
+                self.counts.held += 1  # still awaiting a curator; do not queue it twice
+                return
+            self.supersede.extend(p.pk for p in pending if p.source_id == self.source.pk)
+            self.to_create.append(
+                self._new_price(record, offering, valid_from, valid_to, status=Price.Status.HELD, reason=reason,
+                                replaces=covering)
+            )
+            self.counts.held += 1
+            return
+        self._publish(record, offering, timeline, covering, valid_from, valid_to)
+
+    def _publish(
+        self,
+        record: ScrapedPrice,
+        offering: Offering,
+        timeline: list[Price],
+        covering: Price | None,
+        valid_from: dt.datetime,
+        valid_to: dt.datetime | None,
+    ) -> None:
+        if covering is None:
+            following = next((p for p in timeline if p.valid_from > valid_from), None)
+            if following is not None and (valid_to is None or valid_to > following.valid_from):
+                valid_to = following.valid_from  # backfill up to the next known price
+            self.counts.created += 1
+        elif covering.valid_from >= valid_from:
+            # Same start, other amount: a correction of what we knew. Supersede, never edit.
+            self.supersede.append(covering.pk)
+            valid_to = valid_to or covering.valid_to
+            self.counts.changed += 1
+        elif covering.valid_to is None:
+            self.close_at[valid_from].append(covering.pk)
+            covering.valid_to = valid_from
+            self.counts.changed += 1
+        else:
+            # The new price starts inside a closed range: split it, recording the split as new knowledge.
+            self.supersede.append(covering.pk)
+            head = self._copy(covering, valid_to=valid_from)
+            self.to_create.append(head)
+            valid_to = min(valid_to, covering.valid_to) if valid_to else covering.valid_to
+            self.counts.changed += 1
+        price = self._new_price(record, offering, valid_from, valid_to, status=Price.Status.PUBLISHED)
+        self.to_create.append(price)
+        timeline.append(price)
+        timeline.sort(key=lambda p: p.valid_from)
+
+    def _hold_reason(self, record: ScrapedPrice, offering: Offering, covering: Price | None) -> str:
+        amount = record.amount_per_mtok
+        if amount < 0:
+            return f"negative amount {amount}"
+        if offering.locked:
+            return "offering locked by a curator"
+        if covering is None:
+            return ""
+        covering_trust = self.trust_by_source.get(covering.source_id, 1000) if covering.source_id else 1000
+        if covering_trust > self.source.trust_rank:
+            who = "a curator" if covering.source_id is None else f"a more trusted source (id {covering.source_id})"
+            return f"disagrees with {who}: {covering.amount_per_mtok} {covering.currency} published"
+        old = covering.amount_per_mtok
+        if old > 0 and amount == 0:
+            return f"paid price turning free ({old} → 0)"
+        if old > 0 and amount > old * MAX_RISE_FACTOR:
+            return f"rise beyond ×{MAX_RISE_FACTOR} ({old} → {amount})"
+        if old > 0 and amount * MAX_DROP_FACTOR < old:
+            return f"drop beyond ÷{MAX_DROP_FACTOR} ({old} → {amount})"
+        return ""
+
+    def _weaker_evidence(self, price: Price) -> bool:
+        if price.source_id is None:
+            return False  # a curator's price keeps its curator
+        if self.trust_by_source.get(price.source_id, 0) < self.source.trust_rank:
+            return True
+        return price.run is not None and price.run.kind == ScrapeRun.Kind.SNAPSHOT and not self.is_archive
+
+    def _refresh_evidence(self, price: Price, record: ScrapedPrice) -> None:
+        price.source = self.source
+        price.run = self.run
+        price.document_hash = self.run.content_hash
+        price.excerpt = record.excerpt[:300]
+        self.evidence_refresh.append(price)
+
+    def _new_price(
+        self,
+        record: ScrapedPrice,
+        offering: Offering,
+        valid_from: dt.datetime,
+        valid_to: dt.datetime | None,
+        *,
+        status: str,
+        reason: str = "",
+        replaces: Price | None = None,
+    ) -> Price:
+        return Price(
+            offering=offering,
+            component=record.component,
+            mode=record.mode,
+            tier_min_tokens=record.tier_min_tokens,
+            tier_max_tokens=record.tier_max_tokens,
+            amount_per_mtok=record.amount_per_mtok,
+            currency=record.currency,
+            original=record.original[:200],
+            valid_from=valid_from,
+            valid_to=valid_to,
+            recorded_at=self.now,
+            last_seen_at=self.now,
+            status=status,
+            hold_reason=reason[:300],
+            replaces=replaces,
+            source=self.source,
+            run=self.run,
+            document_hash=self.run.content_hash,
+            excerpt=record.excerpt[:300],
+        )
+
+    def _copy(self, price: Price, *, valid_to: dt.datetime) -> Price:
+        copy = Price(
+            **{
+                f.attname: getattr(price, f.attname)
+                for f in Price._meta.concrete_fields
+                if f.attname not in ("id", "valid_to", "recorded_at", "superseded_at")
+            }
+        )
+        copy.valid_to = valid_to
+        copy.recorded_at = self.now
+        return copy
+
+    def _mark_missing(self, touched: set[PriceKey]) -> None:
+        """Open prices this source published before but did not list now are marked, never deleted."""
+        open_rows = Price.objects.filter(
+            source=self.source,
+            status=Price.Status.PUBLISHED,
+            valid_to__isnull=True,
+            superseded_at__isnull=True,
+        ).values_list("id", "offering_id", "component", "mode", "tier_min_tokens", "tier_max_tokens", "currency",
+                      "missing_since")
+        newly_missing: list[int] = []
+        back: list[int] = []
+        missing_offerings: set[int] = set()
+        for pk, offering_id, component, mode, low, high, currency, missing_since in open_rows:
+            if (offering_id, component, mode, low, high, currency) in touched:
+                if missing_since is not None:
+                    back.append(pk)
+            elif missing_since is None:
+                newly_missing.append(pk)
+                missing_offerings.add(offering_id)
+        for chunk in _chunks(newly_missing):
+            Price.objects.filter(id__in=chunk).update(missing_since=self.now)
+        for chunk in _chunks(back):
+            Price.objects.filter(id__in=chunk).update(missing_since=None)
+        self.counts.missing = len(missing_offerings)
+
+    def _write(self) -> None:
+        for moment, ids in self.close_at.items():
+            for chunk in _chunks(ids):
+                Price.objects.filter(id__in=chunk).update(valid_to=moment)
+        for chunk in _chunks(self.supersede):
+            Price.objects.filter(id__in=chunk).update(superseded_at=self.now)
+        if self.to_create:
+            Price.objects.bulk_create(self.to_create, batch_size=1000)
+        if self.evidence_refresh:
+            Price.objects.bulk_update(self.evidence_refresh, ["source", "run", "document_hash", "excerpt"],
+                                      batch_size=1000)
+        seen = sorted(set(self.seen))
+        for chunk in _chunks(seen):
+            Price.objects.filter(id__in=chunk).update(last_seen_at=self.now)
+
+
+def _price_key(price: Price) -> PriceKey:
+    return (
+        price.offering_id,
+        price.component,
+        price.mode,
+        price.tier_min_tokens,
+        price.tier_max_tokens,
+        price.currency,
+    )
+
+
+def _covering(timeline: Sequence[Price], moment: dt.datetime) -> Price | None:
+    """The published row in force at ``moment`` (valid_from inclusive, valid_to exclusive)."""
+    found = None
+    for price in timeline:
+        if price.valid_from <= moment and (price.valid_to is None or moment < price.valid_to):
+            found = price
+    return found
+
+
+# --- canonical models ---------------------------------------------------------------------------------
+
+
+def models_link(*, offerings: Sequence[Offering], official_source: Source) -> int:
+    """Link offerings to canonical Models where the match is certain; leave the rest to curators.
+
+    An official source's first-party offering (its provider made the model) defines the Model. A
+    reseller's offering named ``creator/id`` links to the Model of that creator with the same id after
+    normalising case and separators. Nothing else is guessed.
+    """
+    unlinked = [o for o in offerings if o.model_id is None]
+    if not unlinked:
+        return 0
+    first_party_provider = official_source.provider_id if official_source.kind == Source.Kind.OFFICIAL else None
+    wanted: dict[tuple[str, str], list[Offering]] = defaultdict(list)
+    to_define: dict[tuple[str, str], Offering] = {}
+    for offering in unlinked:
+        creator = offering.creator_hint or ""
+        if offering.provider_id == first_party_provider and creator in ("", offering.provider.slug):
+            key = (offering.provider.slug, offering.match_key)
+            to_define.setdefault(key, offering)
+            wanted[key].append(offering)
+        elif "/" in offering.provider_model_id:
+            creator_slug, rest = offering.provider_model_id.split("/", 1)
+            wanted[(creator_slug.lower(), match_key(rest.split(":", 1)[0]))].append(offering)
+    if not wanted:
+        return 0
+    existing = {
+        (m.creator, m.match_key): m
+        for m in Model.objects.filter(match_key__in={k for _, k in wanted}, creator__in={c for c, _ in wanted})
+    }
+    new_models = [
+        Model(
+            slug=_model_slug(offering.provider_model_id),
+            name=offering.name or offering.provider_model_id,
+            creator=key[0],
+            match_key=key[1],
+            context_window=offering.context_window,
+        )
+        for key, offering in to_define.items()
+        if key not in existing
+    ]
+    if new_models:
+        taken = set(Model.objects.filter(slug__in=[m.slug for m in new_models]).values_list("slug", flat=True))
+        for model in new_models:
+            if model.slug in taken:  # another creator's model has this name: qualify ours
+                model.slug = f"{model.creator}-{model.slug}"[:160]
+            taken.add(model.slug)
+        Model.objects.bulk_create(new_models, ignore_conflicts=True)
+        existing = {
+            (m.creator, m.match_key): m
+            for m in Model.objects.filter(match_key__in={k for _, k in wanted}, creator__in={c for c, _ in wanted})
+        }
+    linked = []
+    for key, group in wanted.items():
+        model = existing.get(key)
+        if model is not None:
+            for offering in group:
+                offering.model = model
+                linked.append(offering)
+    if linked:
+        Offering.objects.bulk_update(linked, ["model"], batch_size=1000)
+    return len(linked)
+
+
+def _model_slug(model_id: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", model_id.lower()).strip("-")[:150] or "model"

@@ -1,0 +1,160 @@
+"""What every source adapter shares: the record it yields and the class it subclasses.
+
+An adapter knows pages, never the database: ``parse`` takes one fetched document and returns
+``ScrapedPrice`` records. Fetching, validation and storage are written once elsewhere
+(``providers.http`` and ``pricing.services``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, ClassVar, Literal
+
+COMPONENTS = ("input", "cached_input", "cache_write_5m", "cache_write_1h", "output")
+MODES = ("standard", "batch", "flex", "priority", "off_peak")
+SourceKind = Literal["official", "aggregator"]
+
+
+class ParseError(Exception):
+    """The document no longer has the shape the adapter knows how to read ("layout changed?")."""
+
+
+@dataclass(frozen=True)
+class Document:
+    """One fetched (or saved) page or API response."""
+
+    url: str
+    content: bytes
+    content_type: str = ""
+    fetched_at: dt.datetime | None = None
+    etag: str = ""
+    last_modified: str = ""
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", errors="replace")
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.content).hexdigest()
+
+
+@dataclass(frozen=True)
+class ScrapedPrice:
+    """One price as a page states it, already normalised to an amount per 1M tokens.
+
+    ``amount_per_mtok`` is exact (Decimal) and in ``currency``, the page's own currency.
+    ``original`` keeps the figure and unit as printed (``"$0.00000014 / token"``).
+    Offering facts (``model_name``, ``context_window``, ``tokenizer``, ``creator``) ride along on
+    every record of the offering; ingest reads them once per offering.
+    """
+
+    provider: str
+    model: str
+    component: str
+    amount_per_mtok: Decimal
+    mode: str = "standard"
+    currency: str = "USD"
+    tier_min_tokens: int | None = None
+    tier_max_tokens: int | None = None
+    original: str = ""
+    excerpt: str = ""
+    # When the page itself dates the price ("through August 31, 2026"); None means "now on".
+    valid_from: dt.datetime | None = None
+    valid_to: dt.datetime | None = None
+    model_name: str = ""
+    context_window: int | None = None
+    tokenizer: str = ""
+    creator: str = ""
+    # Free-form facts an adapter wants kept with the price (e.g. off-peak UTC hours).
+    notes: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def key(self) -> tuple[str, str, str, str, int | None, int | None, str]:
+        """Identity of a price line within one observation (excluding its dates and amount)."""
+        return (
+            self.provider,
+            self.model,
+            self.component,
+            self.mode,
+            self.tier_min_tokens,
+            self.tier_max_tokens,
+            self.currency,
+        )
+
+    def as_contract(self) -> dict[str, Any]:
+        """The record as the scrape contract prints it (``--json``)."""
+        record: dict[str, Any] = {
+            "provider": self.provider,
+            "model": self.model,
+            "component": self.component,
+            "mode": self.mode,
+            "tier_min_tokens": self.tier_min_tokens,
+            "tier_max_tokens": self.tier_max_tokens,
+            "amount": decimal_to_str(self.amount_per_mtok),
+            "currency": self.currency,
+            "unit": "1M tokens",
+        }
+        if self.model_name:
+            record["name"] = self.model_name
+        if self.original:
+            record["original"] = self.original
+        if self.valid_from:
+            record["valid_from"] = self.valid_from.isoformat()
+        if self.valid_to:
+            record["valid_to"] = self.valid_to.isoformat()
+        return record
+
+    def replace(self, **changes: Any) -> ScrapedPrice:
+        return dataclasses.replace(self, **changes)
+
+
+def match_key(model_id: str) -> str:
+    """An id lowercased with every separator removed: "Claude Sonnet 4.5" and "claude-sonnet-4-5" meet."""
+    return re.sub(r"[^0-9a-z]", "", model_id.lower())
+
+
+def decimal_to_str(value: Decimal) -> str:
+    """A Decimal as a plain string without exponent or trailing zeros: 0.14000000 -> "0.14"."""
+    text = format(value.normalize(), "f")
+    return "0" if text in ("-0", "") else text
+
+
+class Scraper:
+    """Base class of every source adapter: identity as class attributes, ``parse`` as the only logic.
+
+    ``trust_rank``: higher is more trusted. The published price of an offering comes from the most
+    trusted source that has it; a less trusted source fills gaps and raises review items.
+    """
+
+    slug: ClassVar[str]
+    name: ClassVar[str]
+    kind: ClassVar[SourceKind]
+    # For an official source: the provider it speaks for (usually the slug itself).
+    provider: ClassVar[str] = ""
+    provider_name: ClassVar[str] = ""
+    provider_website: ClassVar[str] = ""
+    urls: ClassVar[Sequence[str]]
+    hosts: ClassVar[Sequence[str]]
+    trust_rank: ClassVar[int] = 100
+    # A run that yields fewer than this share of the previous good run's records fails.
+    min_share_of_previous: ClassVar[float] = 0.5
+
+    def parse(self, document: Document) -> list[ScrapedPrice]:
+        raise NotImplementedError
+
+    def parse_all(self, documents: Sequence[Document]) -> list[ScrapedPrice]:
+        records: list[ScrapedPrice] = []
+        for document in documents:
+            records.extend(self.parse(document))
+        return records
+
+
+OFFICIAL_TRUST = 100
+AGGREGATOR_TRUST = 10
