@@ -36,7 +36,8 @@ class Provider(models.Model):
 
 
 class Tokenizer(models.Model):
-    """How many words a token carries, with where that figure comes from."""
+    """How many words a token carries (English, the default language), with where that figure comes from.
+    Per-language figures are in TokenizerMeasurement (measured) or ``curated_ratios`` (curated)."""
 
     class Provenance(models.TextChoices):
         MEASURED = "measured", "measured"
@@ -49,6 +50,8 @@ class Tokenizer(models.Model):
     chars_per_token = models.DecimalField(max_digits=8, decimal_places=5, null=True, blank=True)
     provenance = models.CharField(max_length=10, choices=Provenance.choices, default=Provenance.ASSUMED)
     provenance_detail = models.TextField(blank=True, help_text="Which tokenizer, corpus and date; or the public source.")
+    # Curated per-language ratios where no tokenizer can be run: {"zh": {"words_per_token": "0.6", "source": "..."}}.
+    curated_ratios = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -280,3 +283,89 @@ class ExchangeRate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.currency} {self.units_per_eur}/EUR on {self.date}"
+
+
+class TokenizerMeasurement(models.Model):
+    """Tokens, words and characters of one corpus text under one tokenizer: the ratio with its proof."""
+
+    tokenizer = models.ForeignKey(Tokenizer, on_delete=models.CASCADE, related_name="measurements")
+    language = models.CharField(max_length=16, help_text="en, zh, code...")
+    tokenizer_version = models.CharField(max_length=120, help_text="Package and version, or file hash.")
+    corpus_name = models.CharField(max_length=120)
+    corpus_sha256 = models.CharField(max_length=64)
+    tokens = models.PositiveIntegerField()
+    words = models.PositiveIntegerField()
+    characters = models.PositiveIntegerField()
+    words_per_token = models.DecimalField(max_digits=8, decimal_places=5)
+    chars_per_token = models.DecimalField(max_digits=8, decimal_places=5)
+    measured_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["tokenizer__name", "language"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tokenizer", "language", "tokenizer_version", "corpus_sha256"],
+                name="measurement_unique_per_input",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tokenizer} {self.language}: {self.words_per_token} words/token"
+
+
+class AliasSuggestion(models.Model):
+    """A likely link between an offering and a canonical Model, waiting for a curator."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "pending"
+        ACCEPTED = "accepted", "accepted"
+        REJECTED = "rejected", "rejected"
+
+    offering = models.ForeignKey(Offering, on_delete=models.CASCADE, related_name="alias_suggestions")
+    model = models.ForeignKey(Model, on_delete=models.CASCADE, related_name="alias_suggestions")
+    reason = models.CharField(max_length=300)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["offering", "model"], name="alias_suggestion_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.offering} → {self.model}"
+
+
+class AuditEntry(models.Model):
+    """Who decided what, when and why: every approval, rejection, override, lock and alias."""
+
+    class Action(models.TextChoices):
+        APPROVE = "approve", "approved a held price"
+        REJECT = "reject", "rejected a held price"
+        OVERRIDE = "override", "set a price by hand"
+        LOCK = "lock", "locked an offering"
+        UNLOCK = "unlock", "unlocked an offering"
+        ALIAS = "alias", "linked an offering to a model"
+        ALIAS_REJECT = "alias_reject", "rejected an alias suggestion"
+        MERGE = "merge", "merged models"
+        TOKENIZER = "tokenizer", "set a model's tokenizer"
+        SOURCE = "source", "changed a source"
+        SCRAPE = "scrape", "ran a source by hand"
+
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
+    action = models.CharField(max_length=16, choices=Action.choices, db_index=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    reason = models.TextField(blank=True)
+    offering = models.ForeignKey(Offering, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit")
+    price = models.ForeignKey(Price, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit")
+    model = models.ForeignKey(Model, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit")
+    source = models.ForeignKey(Source, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit")
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at"]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.get_action_display()}"

@@ -572,6 +572,14 @@ class _Applier:
             if record.valid_from is None:
                 return
         covering = _covering(timeline, valid_from)
+        if covering is not None and covering.pk is None:
+            # Two ids of one page met on one offering (they differ only in case or separators): the
+            # first one stands; the other is noted rather than allowed to contradict it.
+            if covering.amount_per_mtok != record.amount_per_mtok:
+                log.warning("%s: %s %s/%s listed twice with different amounts; kept %s", self.source.slug,
+                            record.model, record.component, record.mode, covering.amount_per_mtok)
+            self.counts.unchanged += 1
+            return
         if covering is not None and covering.amount_per_mtok == record.amount_per_mtok:
             self.counts.unchanged += 1
             self.seen.append(covering.pk)
