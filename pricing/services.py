@@ -651,6 +651,8 @@ class _Applier:
         if covering_trust > self.source.trust_rank:
             who = "a curator" if covering.source_id is None else f"a more trusted source (id {covering.source_id})"
             return f"disagrees with {who}: {covering.amount_per_mtok} {covering.currency} published"
+        if covering_trust < self.source.trust_rank:
+            return ""  # a gap an aggregator filled gives way to the more trusted source's figure
         old = covering.amount_per_mtok
         if old > 0 and amount == 0:
             return f"paid price turning free ({old} → 0)"
@@ -847,3 +849,41 @@ def models_link(*, offerings: Sequence[Offering], official_source: Source) -> in
 
 def _model_slug(model_id: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", model_id.lower()).strip("-")[:150] or "model"
+
+
+# --- curation entry point -----------------------------------------------------------------------------
+
+
+def price_publish(*, price: Price) -> Price:
+    """Publish one prepared, unsaved price (a curator's override, an approved proposal) on the timeline of
+    its line by the same rules as ingest (``_Applier._publish``): close the row in force at its
+    ``valid_from``, or supersede a row starting at the same moment, or supersede and split a closed range.
+    ``price.recorded_at`` is the moment of the correction. Call inside the caller's transaction."""
+    applier = _Applier(run=price.run or ScrapeRun(), source=price.source or Source(trust_rank=0), as_of=None)
+    applier.now = price.recorded_at
+    timeline = list(
+        Price.objects.select_for_update()
+        .filter(
+            offering_id=price.offering_id,
+            component=price.component,
+            mode=price.mode,
+            tier_min_tokens=price.tier_min_tokens,
+            tier_max_tokens=price.tier_max_tokens,
+            currency=price.currency,
+            status=Price.Status.PUBLISHED,
+            superseded_at__isnull=True,
+        )
+        .order_by("valid_from")
+    )
+    record = ScrapedPrice(
+        provider="-", model="-", component=price.component, amount_per_mtok=price.amount_per_mtok, mode=price.mode,
+        currency=price.currency, tier_min_tokens=price.tier_min_tokens, tier_max_tokens=price.tier_max_tokens,
+    )
+    covering = _covering(timeline, price.valid_from)
+    applier._publish(record, price.offering, timeline, covering, price.valid_from, price.valid_to)
+    placed = applier.to_create.pop()  # the row _publish built from the record: ours takes its place
+    price.valid_to = placed.valid_to
+    price.status = Price.Status.PUBLISHED
+    applier.to_create.append(price)
+    applier._write()
+    return price

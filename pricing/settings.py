@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -123,6 +124,8 @@ else:
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
 if CELERY_BROKER_URL == "filesystem://":
     _broker_dir = VAR_DIR / "broker"
+    for _folder in ("queue", "processed"):
+        (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
@@ -147,6 +150,11 @@ CELERY_BEAT_SCHEDULE = {
     "every-15-minutes-release-expired-run-locks": {
         "task": "pricing.tasks.release_expired_locks",
         "schedule": 15 * 60,
+    },
+    # The ECB publishes its reference rates around 16:00 CET on working days.
+    "every-day-refresh-exchange-rates": {
+        "task": "pricing.tasks.refresh_exchange_rates",
+        "schedule": crontab(minute=30, hour=15),
     },
 }
 

@@ -1,0 +1,140 @@
+"""The bundled snapshot: prices our own parsers read from dated real captures, so a fresh install shows
+real data offline. Each entry is one source's records as of its capture date; loading it goes through
+the ordinary ingest as a run of kind ``snapshot``, and the first live scrape supersedes it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from pricing import services
+from pricing.models import Price, ScrapeRun
+from providers import get_scraper
+from providers.base import Document, ScrapedPrice, decimal_to_str
+
+SNAPSHOT_FORMAT = 1
+_DATE_IN_NAME = re.compile(r"__(\d{4}-\d{2}-\d{2})")
+
+
+@dataclass(frozen=True)
+class CaptureSpec:
+    """One saved document to read into the snapshot: which adapter reads it, and from when it held."""
+
+    source: str
+    path: Path
+    as_of: dt.datetime
+
+
+def capture_date(path: Path) -> dt.datetime:
+    match = _DATE_IN_NAME.search(path.name)
+    if not match:
+        raise ValueError(f"{path.name}: no __YYYY-MM-DD date in the file name")
+    return dt.datetime.fromisoformat(match.group(1)).replace(tzinfo=dt.UTC)
+
+
+def record_to_json(record: ScrapedPrice) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "provider": record.provider,
+        "model": record.model,
+        "component": record.component,
+        "mode": record.mode,
+        "amount": decimal_to_str(record.amount_per_mtok),
+        "currency": record.currency,
+    }
+    optional = {
+        "tier_min_tokens": record.tier_min_tokens,
+        "tier_max_tokens": record.tier_max_tokens,
+        "original": record.original,
+        "excerpt": record.excerpt[:120],
+        "valid_from": record.valid_from.isoformat() if record.valid_from else None,
+        "valid_to": record.valid_to.isoformat() if record.valid_to else None,
+        "name": record.model_name,
+        "context_window": record.context_window,
+        "tokenizer": record.tokenizer,
+        "creator": record.creator,
+    }
+    data.update({k: v for k, v in optional.items() if v not in (None, "")})
+    return data
+
+
+def record_from_json(data: dict[str, Any]) -> ScrapedPrice:
+    def moment(key: str) -> dt.datetime | None:
+        return dt.datetime.fromisoformat(data[key]) if data.get(key) else None
+
+    return ScrapedPrice(
+        provider=data["provider"],
+        model=data["model"],
+        component=data["component"],
+        mode=data["mode"],
+        amount_per_mtok=Decimal(data["amount"]),
+        currency=data["currency"],
+        tier_min_tokens=data.get("tier_min_tokens"),
+        tier_max_tokens=data.get("tier_max_tokens"),
+        original=data.get("original", ""),
+        excerpt=data.get("excerpt", ""),
+        valid_from=moment("valid_from"),
+        valid_to=moment("valid_to"),
+        model_name=data.get("name", ""),
+        context_window=data.get("context_window"),
+        tokenizer=data.get("tokenizer", ""),
+        creator=data.get("creator", ""),
+    )
+
+
+def snapshot_build(*, captures: list[CaptureSpec], output: Path) -> dict[str, int]:
+    """Parse each capture with its adapter and write the snapshot file; returns records per source."""
+    entries, totals = [], {}
+    for spec in sorted(captures, key=lambda c: (c.source, c.as_of)):
+        content = spec.path.read_bytes()
+        scraper = get_scraper(spec.source)
+        records = scraper.parse(Document(url=scraper.urls[0], content=content))
+        entries.append(
+            {
+                "source": spec.source,
+                "as_of": spec.as_of.isoformat(),
+                "document": spec.path.name,
+                "document_sha256": Document(url="", content=content).sha256,
+                "records": [record_to_json(r) for r in records],
+            }
+        )
+        totals[spec.source] = totals.get(spec.source, 0) + len(records)
+    payload = {"format": SNAPSHOT_FORMAT, "built_at": dt.datetime.now(dt.UTC).isoformat(), "entries": entries}
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with gzip.open(output, "wt", encoding="utf-8") as handle:
+        json.dump(payload, handle, ensure_ascii=False, separators=(",", ":"))
+    return totals
+
+
+def snapshot_entries(path: Path) -> Iterator[dict[str, Any]]:
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        payload = json.load(handle)
+    if payload.get("format") != SNAPSHOT_FORMAT:
+        raise ValueError(f"{path}: unknown snapshot format {payload.get('format')!r}")
+    yield from sorted(payload["entries"], key=lambda e: (e["as_of"], e["source"]))
+
+
+def snapshot_load(*, path: Path, force: bool = False) -> list[services.RunResult]:
+    """Ingest the snapshot, oldest copy first, unless the database already holds prices."""
+    if Price.objects.exists() and not force:
+        return []
+    results = []
+    for entry in snapshot_entries(path):
+        records = [record_from_json(r) for r in entry["records"]]
+        results.append(
+            services.records_ingest(
+                slug=entry["source"],
+                records=records,
+                kind=ScrapeRun.Kind.SNAPSHOT,
+                as_of=dt.datetime.fromisoformat(entry["as_of"]),
+                content_hash=entry["document_sha256"],
+            )
+        )
+    return results
