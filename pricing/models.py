@@ -152,6 +152,7 @@ class ScrapeRun(models.Model):
         FILE = "file", "saved file"
         ARCHIVE = "archive", "dated archive copy"
         SNAPSHOT = "snapshot", "bundled snapshot"
+        CURATED = "curated", "curated from dated page copies"
 
     source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="runs")
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.LIVE)
@@ -170,6 +171,7 @@ class ScrapeRun(models.Model):
     held = models.PositiveIntegerField(default=0)
     missing = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+    note = models.TextField(blank=True, help_text="Where a snapshot or curated run's figures come from.")
 
     class Meta:
         ordering = ["-started_at"]

@@ -40,6 +40,9 @@ PRICES_CHANGED_CACHE_KEY = "pricing:prices-changed-at"
 CHUNK = 2000
 AMOUNT_QUANTUM = Decimal("1e-12")
 
+# Runs whose evidence a live observation of the same figure replaces.
+BUNDLED_KINDS = (ScrapeRun.Kind.SNAPSHOT, ScrapeRun.Kind.CURATED)
+
 PriceKey = tuple[int, str, str, int | None, int | None, str]
 
 
@@ -287,14 +290,22 @@ def scrape_source(*, slug: str, document: Document | None = None, as_of: dt.date
 
 
 def records_ingest(
-    *, slug: str, records: Sequence[ScrapedPrice], kind: str, as_of: dt.datetime | None = None, content_hash: str = ""
+    *,
+    slug: str,
+    records: Sequence[ScrapedPrice],
+    kind: str,
+    as_of: dt.datetime | None = None,
+    content_hash: str = "",
+    note: str = "",
 ) -> RunResult:
     """Ingest records that were parsed elsewhere (the bundled snapshot) as one run of ``slug``."""
     scraper = get_scraper(slug)
     source = source_sync(slug=slug)
     try:
         with source_lock(source):
-            run = ScrapeRun.objects.create(source=source, kind=kind, as_of=as_of, content_hash=content_hash)
+            run = ScrapeRun.objects.create(
+                source=source, kind=kind, as_of=as_of, content_hash=content_hash, note=note
+            )
             try:
                 counts = ingest(run=run, source=source, records=records, as_of=as_of, scraper=scraper)
             except IngestRejected as exc:
@@ -342,7 +353,7 @@ def _finish_succeeded(run: ScrapeRun, source: Source, counts: Counts, *, as_of: 
     for name, value in asdict(counts).items():
         setattr(run, name, value)
     run.save()
-    if as_of is None and run.kind != ScrapeRun.Kind.SNAPSHOT:
+    if as_of is None and run.kind not in BUNDLED_KINDS:
         # Archive copies and the snapshot do not say how healthy the live source is.
         Source.objects.filter(pk=source.pk).update(
             last_success_at=run.finished_at, last_record_count=counts.records, http_validators=source.http_validators
@@ -667,7 +678,7 @@ class _Applier:
             return False  # a curator's price keeps its curator
         if self.trust_by_source.get(price.source_id, 0) < self.source.trust_rank:
             return True
-        return price.run is not None and price.run.kind == ScrapeRun.Kind.SNAPSHOT and not self.is_archive
+        return price.run is not None and price.run.kind in BUNDLED_KINDS and not self.is_archive
 
     def _refresh_evidence(self, price: Price, record: ScrapedPrice) -> None:
         price.source = self.source

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import hashlib
 import json
 import re
 from collections.abc import Iterator
@@ -86,12 +87,34 @@ def record_from_json(data: dict[str, Any]) -> ScrapedPrice:
         context_window=data.get("context_window"),
         tokenizer=data.get("tokenizer", ""),
         creator=data.get("creator", ""),
+        notes=data.get("notes", {}),
     )
 
 
-def snapshot_build(*, captures: list[CaptureSpec], output: Path) -> dict[str, int]:
+def curated_entries(folder: Path) -> list[dict[str, Any]]:
+    """Curated history files (facts from dated page copies that cannot be parsed) as snapshot entries."""
+    entries = []
+    for path in sorted(folder.glob("*.json")):
+        document = json.loads(path.read_text(encoding="utf-8"))
+        for entry in document["entries"]:
+            entries.append(
+                {
+                    "source": document["source"],
+                    "kind": ScrapeRun.Kind.CURATED,
+                    "as_of": entry["as_of"],
+                    "document": path.name,
+                    "document_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+                    "note": f"{document['about']} {entry['note']} Evidence: {document['evidence_url']}",
+                    "records": entry["records"],
+                }
+            )
+    return entries
+
+
+def snapshot_build(*, captures: list[CaptureSpec], output: Path, curated: Path | None = None) -> dict[str, int]:
     """Parse each capture with its adapter and write the snapshot file; returns records per source."""
-    entries, totals = [], {}
+    entries: list[dict[str, Any]] = curated_entries(curated) if curated else []
+    totals = {f"{e['source']} (curated)": len(e["records"]) for e in entries}
     for spec in sorted(captures, key=lambda c: (c.source, c.as_of)):
         content = spec.path.read_bytes()
         scraper = get_scraper(spec.source)
@@ -132,9 +155,10 @@ def snapshot_load(*, path: Path, force: bool = False) -> list[services.RunResult
             services.records_ingest(
                 slug=entry["source"],
                 records=records,
-                kind=ScrapeRun.Kind.SNAPSHOT,
+                kind=entry.get("kind", ScrapeRun.Kind.SNAPSHOT),
                 as_of=dt.datetime.fromisoformat(entry["as_of"]),
                 content_hash=entry["document_sha256"],
+                note=entry.get("note", f"bundled snapshot of {entry['document']}"),
             )
         )
     return results

@@ -24,6 +24,10 @@ class Command(BaseCommand):
         parser.add_argument("--path", type=Path, default=settings.SNAPSHOT_PATH)
         parser.add_argument("--force", action="store_true", help="load even if prices exist")
         parser.add_argument("--pages", type=Path, nargs="*", default=[], help="capture folders (build)")
+        parser.add_argument(
+            "--curated", type=Path, default=settings.BASE_DIR / "pricing" / "snapshot" / "curated",
+            help="curated history files to include (build)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "load":
@@ -40,7 +44,7 @@ class Command(BaseCommand):
         captures = [spec for folder in options["pages"] for spec in self._captures(folder)]
         if not captures:
             raise CommandError("no dated captures found; pass --pages DIR ...")
-        totals = snapshot_build(captures=captures, output=options["path"])
+        totals = snapshot_build(captures=captures, output=options["path"], curated=options["curated"])
         for source, count in sorted(totals.items()):
             self.stdout.write(f"{source}: {count} records")
 
