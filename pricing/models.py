@@ -18,8 +18,6 @@ from django.utils import timezone
 from providers.base import COMPONENTS, MODES
 from providers.base import match_key as id_match_key
 
-AMOUNT = {"max_digits": 24, "decimal_places": 12}
-
 
 class Provider(models.Model):
     """Who sells access (OpenAI, DeepSeek, OpenRouter, Together...)."""
@@ -49,7 +47,9 @@ class Tokenizer(models.Model):
     words_per_token = models.DecimalField(max_digits=8, decimal_places=5, default=Decimal("0.75"))
     chars_per_token = models.DecimalField(max_digits=8, decimal_places=5, null=True, blank=True)
     provenance = models.CharField(max_length=10, choices=Provenance.choices, default=Provenance.ASSUMED)
-    provenance_detail = models.TextField(blank=True, help_text="Which tokenizer, corpus and date; or the public source.")
+    provenance_detail = models.TextField(
+        blank=True, help_text="Which tokenizer, corpus and date; or the public source."
+    )
     # Curated per-language ratios where no tokenizer can be run: {"zh": {"words_per_token": "0.6", "source": "..."}}.
     curated_ratios = models.JSONField(default=dict, blank=True)
 
@@ -128,7 +128,9 @@ class Offering(models.Model):
 
     class Meta:
         ordering = ["provider__name", "provider_model_id"]
-        constraints = [models.UniqueConstraint(fields=["provider", "provider_model_id"], name="offering_unique_per_provider")]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "provider_model_id"], name="offering_unique_per_provider")
+        ]
 
     def __str__(self) -> str:
         return f"{self.provider_model_id} @ {self.provider.slug}" if self.provider_id else self.provider_model_id
@@ -194,7 +196,7 @@ class Price(models.Model):
     mode = models.CharField(max_length=10, choices=[(m, m) for m in MODES], default="standard")
     tier_min_tokens = models.PositiveIntegerField(null=True, blank=True)
     tier_max_tokens = models.PositiveIntegerField(null=True, blank=True)
-    amount_per_mtok = models.DecimalField(**AMOUNT)
+    amount_per_mtok = models.DecimalField(max_digits=24, decimal_places=12)
     currency = models.CharField(max_length=3, default="USD")
     original = models.CharField(max_length=200, blank=True, help_text="The figure and unit as the page printed it.")
 
@@ -236,7 +238,9 @@ class Price(models.Model):
                 condition=Q(status="published", valid_to__isnull=True, superseded_at__isnull=True),
                 name="price_one_open_published",
             ),
-            models.CheckConstraint(condition=Q(amount_per_mtok__gte=0) | ~Q(status="published"), name="price_published_not_negative"),
+            models.CheckConstraint(
+                condition=Q(amount_per_mtok__gte=0) | ~Q(status="published"), name="price_published_not_negative"
+            ),
             models.CheckConstraint(
                 condition=Q(valid_to__isnull=True) | Q(valid_to__gt=F("valid_from")), name="price_valid_range_ordered"
             ),

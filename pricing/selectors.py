@@ -11,15 +11,28 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Max, Prefetch, Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Max, Prefetch, Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from pricing import units
-from pricing.models import ExchangeRate, Model, Offering, Price, Provider, ScrapeRun, Source
+from pricing.models import (
+    ExchangeRate,
+    Model,
+    Offering,
+    Price,
+    Provider,
+    ScrapeRun,
+    Source,
+    Tokenizer,
+    TokenizerMeasurement,
+)
 from pricing.services import PRICES_CHANGED_CACHE_KEY
 
 BASE_CURRENCY = "USD"
 UNITS = ("mtok", "mwords")
+# Languages whose words per token we measure (pricing/corpus): English prose, Chinese prose, source code.
+LANGUAGES = {"en": "English", "zh": "Chinese", "code": "source code"}
 
 
 class UnknownCurrency(ValueError):
@@ -60,8 +73,11 @@ def offerings_with_prices(
     offerings = (
         Offering.objects.filter(id__in=in_force.values("offering_id"))
         .select_related("provider", "model", "model__tokenizer")
-        .prefetch_related(Prefetch("prices", queryset=in_force.order_by("component", "mode", "tier_min_tokens"),
-                                   to_attr="current_prices"))
+        .prefetch_related(
+            Prefetch(
+                "prices", queryset=in_force.order_by("component", "mode", "tier_min_tokens"), to_attr="current_prices"
+            )
+        )
     )
     provider_slugs = [p for p in providers if p]
     if provider_slugs:
@@ -145,8 +161,15 @@ def price_changes(*, providers: Iterable[str] = (), model: str = "", limit: int 
     }
     changes = []
     for price in candidates:
-        key = (price.offering_id, price.component, price.mode, price.tier_min_tokens, price.tier_max_tokens,
-               price.currency, price.valid_from)
+        key = (
+            price.offering_id,
+            price.component,
+            price.mode,
+            price.tier_min_tokens,
+            price.tier_max_tokens,
+            price.currency,
+            price.valid_from,
+        )
         previous = ends.get(key)
         if previous is not None and previous.amount_per_mtok != price.amount_per_mtok:
             changes.append(PriceChange(price, previous))
@@ -195,13 +218,6 @@ def known_currencies() -> list[str]:
     return sorted({BASE_CURRENCY, "EUR", *ExchangeRate.objects.values_list("currency", flat=True).distinct()})
 
 
-def words_ratio(offering: Offering) -> units.WordsRatio:
-    tokenizer = offering.model.tokenizer if offering.model_id and offering.model else None
-    if tokenizer is None:
-        return units.ASSUMED_RATIO
-    return units.WordsRatio(tokenizer.words_per_token, tokenizer.provenance)
-
-
 # --- metadata ---------------------------------------------------------------------------------------
 
 
@@ -210,8 +226,9 @@ def prices_changed_at() -> dt.datetime:
     stamp = cache.get(PRICES_CHANGED_CACHE_KEY)
     if stamp:
         return dt.datetime.fromisoformat(stamp)
-    latest = Price.objects.aggregate(recorded=Max("recorded_at"), superseded=Max("superseded_at"),
-                                     decided=Max("decided_at"))
+    latest = Price.objects.aggregate(
+        recorded=Max("recorded_at"), superseded=Max("superseded_at"), decided=Max("decided_at")
+    )
     moments = [m for m in latest.values() if m is not None]
     changed = max(moments) if moments else dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
     cache.set(PRICES_CHANGED_CACHE_KEY, changed.isoformat(), timeout=None)
@@ -228,8 +245,9 @@ def sources_with_health() -> QuerySet[Source]:
         ScrapeRun.objects.order_by("source_id", "-started_at").values("source_id").annotate(latest=Max("id"))
     )
     return Source.objects.select_related("provider").prefetch_related(
-        Prefetch("runs", queryset=ScrapeRun.objects.filter(id__in=latest_run_ids.values("latest")),
-                 to_attr="latest_runs")
+        Prefetch(
+            "runs", queryset=ScrapeRun.objects.filter(id__in=latest_run_ids.values("latest")), to_attr="latest_runs"
+        )
     )
 
 
@@ -266,6 +284,13 @@ class Display:
     currency: str = BASE_CURRENCY
     ratio: tuple[int, int] = units.DEFAULT_BLEND_RATIO
     mode: str = "standard"
+    language: str = "en"
+    # Measured words per token in ``language`` by tokenizer id; empty for English, whose figure each
+    # Tokenizer row carries. Built by :func:`display_for` so per-row ratios cost no query.
+    measured: dict[int, TokenizerMeasurement] = field(default_factory=dict, compare=False, hash=False)
+
+    def ratio_of(self, offering: Offering) -> units.WordsRatio:
+        return words_ratio(offering, self.language, measured=self.measured)
 
     @property
     def unit_label(self) -> str:
@@ -312,10 +337,23 @@ def convert_amount(
     return converted
 
 
+def display_for(
+    *,
+    unit: str = "mtok",
+    currency: str = BASE_CURRENCY,
+    ratio: tuple[int, int] = units.DEFAULT_BLEND_RATIO,
+    mode: str = "standard",
+    language: str = "en",
+) -> Display:
+    """A Display with the measured ratios of its language loaded (one query, none for English)."""
+    measured = measured_ratios(language=language) if language != "en" else {}
+    return Display(unit=unit, currency=currency, ratio=ratio, mode=mode, language=language, measured=measured)
+
+
 def offering_row(offering: Offering, *, display: Display, rates: Rates) -> OfferingRow:
     """Headline figures of an offering whose ``current_prices`` were prefetched (no query here)."""
     prices: list[Price] = getattr(offering, "current_prices", [])
-    ratio = words_ratio(offering)
+    ratio = display.ratio_of(offering)
     amounts: dict[str, Decimal | None] = {}
     headline: list[Price] = []
     for component in HEADLINE_COMPONENTS:
@@ -382,3 +420,189 @@ def workload_estimates(
         results.append((offering, units.workload_cost(tier_prices, workload)))
     results.sort(key=lambda pair: (not pair[1].complete, pair[1].total))
     return results
+
+
+# --- web pages: lean price lines for the leaderboard and calculator ---------------------------------
+
+
+@dataclass(frozen=True)
+class PriceLine:
+    """The fields of a Price that headline figures and workload costs read, without building model
+    instances: the leaderboard reads thousands of prices and Price instances cost most of its time."""
+
+    id: int
+    offering_id: int
+    component: str
+    mode: str
+    tier_min_tokens: int | None
+    tier_max_tokens: int | None
+    amount_per_mtok: Decimal
+    currency: str
+    last_seen_at: dt.datetime | None
+    recorded_at: dt.datetime
+    missing_since: dt.datetime | None
+    source: Source | None
+
+    @property
+    def tier_label(self) -> str:
+        from pricing.models import tier_label
+
+        return tier_label(self.tier_min_tokens, self.tier_max_tokens)
+
+
+PRICE_LINE_FIELDS = (
+    "id",
+    "offering_id",
+    "component",
+    "mode",
+    "tier_min_tokens",
+    "tier_max_tokens",
+    "amount_per_mtok",
+    "currency",
+    "seen_at",
+    "is_missing",
+    "source_id",
+)
+# Columns of offerings, providers, models and tokenizers no page built on price lines reads.
+UNREAD_OFFERING_FIELDS = (
+    "match_key",
+    "tokenizer_hint",
+    "locked",
+    "first_seen_at",
+    "provider__website",
+    "model__match_key",
+    "model__tokenizer__provenance_detail",
+    "model__tokenizer__curated_ratios",
+)
+
+
+def offerings_with_price_lines(**filters: object) -> list[Offering]:
+    """``offerings_with_prices`` (same filters) with ``current_prices`` as PriceLines, in three queries
+    whatever the number of offerings; ``offering_row`` and ``workload_estimates`` read them unchanged.
+
+    Converting datetimes costs most of the time on thousands of rows, so the database folds
+    last-seen/recorded into one moment and ``missing_since`` into a flag (``missing_since`` then holds
+    that moment when set: only its presence is read)."""
+    offerings_qs = offerings_with_prices(**filters).prefetch_related(None).defer(*UNREAD_OFFERING_FIELDS)  # type: ignore[arg-type]
+    as_of = filters.get("as_of")
+    in_force = prices_in_force(as_of=as_of if isinstance(as_of, dt.datetime) else None)
+    offerings = list(offerings_qs)
+    lines_qs = in_force.filter(offering_id__in=offerings_qs.values("id")).annotate(
+        seen_at=Coalesce("last_seen_at", "recorded_at"),
+        is_missing=ExpressionWrapper(Q(missing_since__isnull=False), output_field=BooleanField()),
+    )
+    mode = filters.get("mode")
+    if mode:
+        lines_qs = lines_qs.filter(mode=mode)
+    sources = {s.id: s for s in Source.objects.all()}
+    by_offering: dict[int, list[PriceLine]] = {o.id: [] for o in offerings}
+    for values in lines_qs.order_by("component", "mode", "tier_min_tokens").values_list(*PRICE_LINE_FIELDS):
+        line_id, offering_id, component, mode_, tier_min, tier_max, amount, currency, seen, missing, source_id = values
+        line = PriceLine(
+            line_id,
+            offering_id,
+            component,
+            mode_,
+            tier_min,
+            tier_max,
+            amount,
+            currency,
+            last_seen_at=seen,
+            recorded_at=seen,
+            missing_since=seen if missing else None,
+            source=sources.get(source_id),
+        )
+        by_offering.setdefault(offering_id, []).append(line)
+    for offering in offerings:
+        offering.current_prices = by_offering.get(offering.id, [])  # type: ignore[attr-defined]
+    return offerings
+
+
+def creators_list() -> list[str]:
+    return sorted(c for c in Model.objects.exclude(creator="").values_list("creator", flat=True).distinct())
+
+
+def recent_runs(*, provider_slug: str = "", limit: int = 20) -> QuerySet[ScrapeRun]:
+    runs = ScrapeRun.objects.select_related("source").order_by("-started_at")
+    if provider_slug:
+        runs = runs.filter(source__provider__slug=provider_slug)
+    return runs[:limit]
+
+
+# --- REST API: flat price rows ------------------------------------------------------------------------
+
+
+def prices_listed(*, as_of: dt.datetime | None = None, component: str = "", **filters: object) -> QuerySet[Price]:
+    """Published prices in force at ``as_of`` as flat rows, with their offering, provider, model and
+    source joined; ``filters`` are those of ``offerings_with_prices`` (``mode`` filters the rows too)."""
+    offerings = offerings_with_prices(as_of=as_of, **filters).prefetch_related(None)  # type: ignore[arg-type]
+    rows = prices_in_force(as_of=as_of).filter(offering_id__in=offerings.order_by().values("id"))
+    mode = filters.get("mode")
+    if mode:
+        rows = rows.filter(mode=mode)
+    if component:
+        rows = rows.filter(component=component)
+    return rows.select_related("offering__provider", "offering__model__tokenizer", "source")
+
+
+def offering_get(*, offering_id: int) -> Offering | None:
+    """One offering with what its words-per-token ratio needs, or None."""
+    return Offering.objects.select_related("provider", "model__tokenizer").filter(id=offering_id).first()
+
+
+# --- words per token by language (issue 7) ----------------------------------------------------------
+
+
+def measured_ratios(*, language: str = "en") -> dict[int, TokenizerMeasurement]:
+    """The latest measurement of every tokenizer in ``language``, by tokenizer id (one query).
+
+    Pages and endpoints call this once and pass the dict to :func:`words_ratio` for every row."""
+    latest: dict[int, TokenizerMeasurement] = {}
+    for measurement in TokenizerMeasurement.objects.filter(language=language).order_by("measured_at", "id"):
+        latest[measurement.tokenizer_id] = measurement
+    return latest
+
+
+def words_ratio(
+    offering: Offering, language: str = "en", *, measured: dict[int, TokenizerMeasurement] | None = None
+) -> units.WordsRatio:
+    """Words per token of the offering's model in ``language``: measured on our corpus for that
+    language, else a curated figure for it, else the 0.75 rule of thumb (``assumed``).
+
+    No query when the model's tokenizer was select_related and ``measured`` comes from
+    :func:`measured_ratios` (for English, none is needed when the tokenizer itself was measured)."""
+    tokenizer = offering.model.tokenizer if offering.model_id and offering.model else None
+    if tokenizer is None:
+        return units.ASSUMED_RATIO
+    if language == "en" and tokenizer.provenance == Tokenizer.Provenance.MEASURED:
+        return units.WordsRatio(tokenizer.words_per_token, tokenizer.provenance)
+    if measured is None and language != "en":
+        measured = measured_ratios(language=language)
+    measurement = (measured or {}).get(tokenizer.id)
+    if measurement is not None:
+        return units.WordsRatio(measurement.words_per_token, "measured")
+    curated = (tokenizer.curated_ratios or {}).get(language) or {}
+    try:
+        value = Decimal(str(curated.get("words_per_token", "")))
+    except ArithmeticError:
+        value = Decimal(0)
+    if value.is_finite() and value > 0:
+        return units.WordsRatio(value, "curated")
+    return units.ASSUMED_RATIO
+
+
+def tokenizers_with_measurements() -> QuerySet[Tokenizer]:
+    """Every tokenizer with its measurements prefetched (two queries): the methodology page's table."""
+    return Tokenizer.objects.prefetch_related(
+        Prefetch("measurements", queryset=TokenizerMeasurement.objects.order_by("language", "-measured_at"))
+    ).order_by("name")
+
+
+def price_changes_with_ratios(*, providers: Iterable[str] = (), model: str = "", limit: int = 100) -> list[PriceChange]:
+    """``price_changes`` with each offering's tokenizer loaded too (one more query), for per-word amounts."""
+    from django.db.models import prefetch_related_objects
+
+    changes = price_changes(providers=providers, model=model, limit=limit)
+    models = {c.price.offering.model for c in changes if c.price.offering.model_id}
+    prefetch_related_objects([m for m in models if m is not None], "tokenizer")
+    return changes

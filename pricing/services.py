@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
+from typing import TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
@@ -43,6 +44,7 @@ AMOUNT_QUANTUM = Decimal("1e-12")
 # Runs whose evidence a live observation of the same figure replaces.
 BUNDLED_KINDS = (ScrapeRun.Kind.SNAPSHOT, ScrapeRun.Kind.CURATED)
 
+T = TypeVar("T")
 PriceKey = tuple[int, str, str, int | None, int | None, str]
 
 
@@ -119,8 +121,10 @@ def source_sync(*, slug: str) -> Source:
     if scraper.provider:
         provider, _ = Provider.objects.get_or_create(
             slug=scraper.provider,
-            defaults={"name": scraper.provider_name or provider_name_for(scraper.provider),
-                      "website": scraper.provider_website},
+            defaults={
+                "name": scraper.provider_name or provider_name_for(scraper.provider),
+                "website": scraper.provider_website,
+            },
         )
     source, created = Source.objects.get_or_create(
         slug=slug,
@@ -224,8 +228,10 @@ def documents_fetch(*, scraper: Scraper, validators: dict[str, dict[str, str]]) 
         statuses.append(result.status)
         total_bytes += len(result.content)
         total_ms += result.elapsed_ms
-        new_validators[url] = {"etag": result.etag or known.get("etag", ""),
-                               "last_modified": result.last_modified or known.get("last_modified", "")}
+        new_validators[url] = {
+            "etag": result.etag or known.get("etag", ""),
+            "last_modified": result.last_modified or known.get("last_modified", ""),
+        }
         if not result.not_modified:
             documents.append(
                 Document(
@@ -265,7 +271,9 @@ def scrape_source(*, slug: str, document: Document | None = None, as_of: dt.date
                 if document is None:
                     fetched = documents_fetch(scraper=scraper, validators=source.http_validators)
                     run.http_status, run.bytes_fetched, run.fetch_ms = (
-                        fetched.http_status, fetched.bytes_fetched, fetched.fetch_ms
+                        fetched.http_status,
+                        fetched.bytes_fetched,
+                        fetched.fetch_ms,
                     )
                     if fetched.not_modified:
                         return _finish_not_modified(run, source)
@@ -303,9 +311,7 @@ def records_ingest(
     source = source_sync(slug=slug)
     try:
         with source_lock(source):
-            run = ScrapeRun.objects.create(
-                source=source, kind=kind, as_of=as_of, content_hash=content_hash, note=note
-            )
+            run = ScrapeRun.objects.create(source=source, kind=kind, as_of=as_of, content_hash=content_hash, note=note)
             try:
                 counts = ingest(run=run, source=source, records=records, as_of=as_of, scraper=scraper)
             except IngestRejected as exc:
@@ -441,7 +447,7 @@ def prices_changed() -> None:
     cache.set(PRICES_CHANGED_CACHE_KEY, timezone.now().isoformat(), timeout=None)
 
 
-def _chunks(items: Sequence[int], size: int = CHUNK) -> Iterator[Sequence[int]]:
+def _chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
@@ -483,13 +489,15 @@ class _Applier:
         existing: dict[tuple[str, str], Offering] = {}
         provider_ids = {p.id: p.slug for p in providers.values()}
         keys = sorted({key for _, key in facts})
-        for chunk in _chunks(keys):  # type: ignore[arg-type]
-            for offering in Offering.objects.filter(provider_id__in=provider_ids, match_key__in=chunk).order_by("id"):
+        for chunk in _chunks(keys):
+            rows = Offering.objects.filter(provider_id__in=provider_ids, match_key__in=chunk).select_related("provider")
+            for offering in rows.order_by("id"):
                 existing.setdefault((provider_ids[offering.provider_id], offering.match_key), offering)
-        new, updated = [], []
+        new: list[Offering] = []
+        updated: list[Offering] = []
         for (provider_slug, key), record in facts.items():
-            offering = existing.get((provider_slug, key))
-            if offering is None:
+            found = existing.get((provider_slug, key))
+            if found is None:
                 new.append(
                     Offering(
                         provider=providers[provider_slug],
@@ -502,8 +510,8 @@ class _Applier:
                         first_seen_at=self.now,
                     )
                 )
-            elif self._refresh_facts(offering, record):
-                updated.append(offering)
+            elif self._refresh_facts(found, record):
+                updated.append(found)
         if new:
             Offering.objects.bulk_create(new, batch_size=1000)
             for offering in new:
@@ -577,18 +585,23 @@ class _Applier:
     ) -> None:
         valid_from = record.valid_from or self.effective_from
         valid_to = record.valid_to
-        if valid_to is not None and valid_to <= valid_from:
-            # A dated price that ended before this observation starts: history we cannot place in time
-            # unless the page gives its start; keep it only when it does.
-            if record.valid_from is None:
-                return
+        if record.valid_from is None and valid_to is not None and valid_to <= valid_from:
+            # A price the page says ended before this observation, with no start date: history we
+            # cannot place in time. (With a start date it is placed like any other.)
+            return
         covering = _covering(timeline, valid_from)
         if covering is not None and covering.pk is None:
             # Two ids of one page met on one offering (they differ only in case or separators): the
             # first one stands; the other is noted rather than allowed to contradict it.
             if covering.amount_per_mtok != record.amount_per_mtok:
-                log.warning("%s: %s %s/%s listed twice with different amounts; kept %s", self.source.slug,
-                            record.model, record.component, record.mode, covering.amount_per_mtok)
+                log.warning(
+                    "%s: %s %s/%s listed twice with different amounts; kept %s",
+                    self.source.slug,
+                    record.model,
+                    record.component,
+                    record.mode,
+                    covering.amount_per_mtok,
+                )
             self.counts.unchanged += 1
             return
         if covering is not None and covering.amount_per_mtok == record.amount_per_mtok:
@@ -608,8 +621,9 @@ class _Applier:
                 return
             self.supersede.extend(p.pk for p in pending if p.source_id == self.source.pk)
             self.to_create.append(
-                self._new_price(record, offering, valid_from, valid_to, status=Price.Status.HELD, reason=reason,
-                                replaces=covering)
+                self._new_price(
+                    record, offering, valid_from, valid_to, status=Price.Status.HELD, reason=reason, replaces=covering
+                )
             )
             self.counts.held += 1
             return
@@ -739,8 +753,9 @@ class _Applier:
             status=Price.Status.PUBLISHED,
             valid_to__isnull=True,
             superseded_at__isnull=True,
-        ).values_list("id", "offering_id", "component", "mode", "tier_min_tokens", "tier_max_tokens", "currency",
-                      "missing_since")
+        ).values_list(
+            "id", "offering_id", "component", "mode", "tier_min_tokens", "tier_max_tokens", "currency", "missing_since"
+        )
         newly_missing: list[int] = []
         back: list[int] = []
         missing_offerings: set[int] = set()
@@ -766,8 +781,9 @@ class _Applier:
         if self.to_create:
             Price.objects.bulk_create(self.to_create, batch_size=1000)
         if self.evidence_refresh:
-            Price.objects.bulk_update(self.evidence_refresh, ["source", "run", "document_hash", "excerpt"],
-                                      batch_size=1000)
+            Price.objects.bulk_update(
+                self.evidence_refresh, ["source", "run", "document_hash", "excerpt"], batch_size=1000
+            )
         seen = sorted(set(self.seen))
         for chunk in _chunks(seen):
             Price.objects.filter(id__in=chunk).update(last_seen_at=self.now)
@@ -848,10 +864,10 @@ def models_link(*, offerings: Sequence[Offering], official_source: Source) -> in
         }
     linked = []
     for key, group in wanted.items():
-        model = existing.get(key)
-        if model is not None:
+        canonical = existing.get(key)
+        if canonical is not None:
             for offering in group:
-                offering.model = model
+                offering.model = canonical
                 linked.append(offering)
     if linked:
         Offering.objects.bulk_update(linked, ["model"], batch_size=1000)
@@ -887,8 +903,14 @@ def price_publish(*, price: Price) -> Price:
         .order_by("valid_from")
     )
     record = ScrapedPrice(
-        provider="-", model="-", component=price.component, amount_per_mtok=price.amount_per_mtok, mode=price.mode,
-        currency=price.currency, tier_min_tokens=price.tier_min_tokens, tier_max_tokens=price.tier_max_tokens,
+        provider="-",
+        model="-",
+        component=price.component,
+        amount_per_mtok=price.amount_per_mtok,
+        mode=price.mode,
+        currency=price.currency,
+        tier_min_tokens=price.tier_min_tokens,
+        tier_max_tokens=price.tier_max_tokens,
     )
     covering = _covering(timeline, price.valid_from)
     applier._publish(record, price.offering, timeline, covering, price.valid_from, price.valid_to)

@@ -7,7 +7,8 @@ import logging
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 
-from pricing import services
+from pricing import rates, services
+from providers.http import FetchError
 
 log = logging.getLogger(__name__)
 
@@ -58,3 +59,38 @@ def scrape_all() -> list[str]:
 def release_expired_locks() -> int:
     """Free leases left by killed workers. Scheduled every 15 minutes (CELERY_BEAT_SCHEDULE)."""
     return services.locks_release_expired()
+
+
+@shared_task(
+    autoretry_for=(RetryableRunFailure,),
+    retry_backoff=300,
+    retry_backoff_max=3600,
+    retry_jitter=True,
+    max_retries=5,
+    soft_time_limit=120,
+    time_limit=180,
+)
+def refresh_exchange_rates(history: bool = False) -> dict[str, int]:
+    """Store the ECB's euro reference rates. Scheduled daily after the ECB publishes
+    (CELERY_BEAT_SCHEDULE "every-day-refresh-exchange-rates")."""
+    try:
+        counts = rates.exchange_rates_refresh(history=history)
+    except FetchError as exc:
+        if exc.retryable:
+            raise RetryableRunFailure(str(exc)) from exc
+        raise
+    log.info("exchange rates refreshed: %s", counts)
+    return counts.as_dict()
+
+
+@shared_task(soft_time_limit=600, time_limit=660)
+def measure_tokenizers() -> dict[str, object]:
+    """Measure every installed tokenizer on the reference corpus and link models to tokenizers.
+    Run after a tokenizer package or the corpus changes (``manage.py measure_tokenizers`` is its twin);
+    unchanged inputs write nothing, so running it on a schedule is harmless."""
+    from pricing import measurement
+
+    measured = measurement.tokenizers_measure()
+    assigned = measurement.tokenizer_assign()
+    log.info("tokenizers: %s; %s", measured.summary(), assigned.summary())
+    return {**measured.as_dict(), "models_assigned": assigned.assigned}

@@ -132,6 +132,8 @@ def parse_price(text: str, *, default_currency: str = "USD", unit_tokens: int | 
     currency = _currency_of(original, default_currency)
     cents = bool(re.search(r"\bcents?\b|¢", original, re.IGNORECASE))
     size = unit_tokens if unit_tokens is not None else _unit_tokens_of(original)
+    if size <= 0:
+        raise NotationError(f"no positive token count in the unit of {original!r}")
     # Strip the unit part before looking for the amount, so "per 1M" never reads as the amount.
     amount_part = re.split(r"(?:/|\bper\b|每)", original, maxsplit=1, flags=re.IGNORECASE)[0]
     range_match = _RANGE.search(amount_part)

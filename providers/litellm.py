@@ -9,8 +9,8 @@ Field names carry the component, an optional long-context threshold and an optio
 from __future__ import annotations
 
 import json
-from collections import Counter
 import re
+from collections import Counter
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -104,8 +104,10 @@ class LiteLLM(Scraper):
         # The seller's own id where LiteLLM prefixes its route ("gemini/gemini-2.5-pro" -> "gemini-2.5-pro"),
         # unless two entries of one seller would then share an id: LiteLLM lists "deepseek-chat" beside
         # "deepseek/deepseek-chat", not always at the same prices, so those keep their keys verbatim.
-        ids = {key: (seller(str(entry["litellm_provider"])), own_id(key, str(entry["litellm_provider"])))
-               for key, entry in text_entries}
+        ids = {
+            key: (seller(str(entry["litellm_provider"])), own_id(key, str(entry["litellm_provider"])))
+            for key, entry in text_entries
+        }
         shared = Counter(ids.values())
         for key, entry in text_entries:
             own = ids[key][1]

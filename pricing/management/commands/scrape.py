@@ -80,9 +80,7 @@ class Command(BaseCommand):
 
     def _dry_run(self, scraper: Any, document: Document | None, *, as_json: bool) -> None:
         try:
-            records = (
-                scraper.parse(document) if document else services.fetch_and_parse(scraper=scraper, validators={})
-            )
+            records = scraper.parse(document) if document else services.fetch_and_parse(scraper=scraper, validators={})
         except ParseError as exc:
             raise CommandError(f"{scraper.slug}: layout changed? {exc}") from exc
         except services.FetchFailed as exc:

@@ -25,7 +25,9 @@ class Command(BaseCommand):
         parser.add_argument("--force", action="store_true", help="load even if prices exist")
         parser.add_argument("--pages", type=Path, nargs="*", default=[], help="capture folders (build)")
         parser.add_argument(
-            "--curated", type=Path, default=settings.BASE_DIR / "pricing" / "snapshot" / "curated",
+            "--curated",
+            type=Path,
+            default=settings.BASE_DIR / "pricing" / "snapshot" / "curated",
             help="curated history files to include (build)",
         )
 

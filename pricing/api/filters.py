@@ -1,0 +1,63 @@
+"""django-filter sets for the catalogue lists (providers, models, sources)."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Q, QuerySet
+from drf_spectacular.utils import extend_schema_field
+
+from pricing.models import Model, Provider, Source
+
+
+class TextSearchFilter(django_filters.CharFilter):
+    """``q``: text in the slug or the name."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(method="search", max_length=200, help_text="Text in the slug or name.", **kwargs)
+
+
+def search(queryset: QuerySet, name: str, value: str) -> QuerySet:
+    return queryset.filter(Q(slug__icontains=value) | Q(name__icontains=value)) if value else queryset
+
+
+@extend_schema_field({"type": "string", "enum": ["true", "false"]})
+class YesNoFilter(django_filters.TypedChoiceFilter):
+    """``true`` or ``false``; anything else is a 400, not silently ignored."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(choices=[("true", "true"), ("false", "false")], coerce=lambda v: v == "true", **kwargs)
+
+
+class ProviderFilter(django_filters.FilterSet):
+    q = TextSearchFilter()
+
+    class Meta:
+        model = Provider
+        fields = ["q"]
+
+    search = staticmethod(search)
+
+
+class ModelFilter(django_filters.FilterSet):
+    q = TextSearchFilter()
+    creator = django_filters.CharFilter(max_length=80, help_text="Who made the model (e.g. meta).")
+    open_weights = YesNoFilter(help_text="true or false.")
+
+    class Meta:
+        model = Model
+        fields = ["q", "creator", "open_weights"]
+
+    search = staticmethod(search)
+
+
+class SourceFilter(django_filters.FilterSet):
+    q = TextSearchFilter()
+    kind = django_filters.ChoiceFilter(choices=Source.Kind.choices)
+    provider = django_filters.CharFilter(field_name="provider__slug", max_length=80, help_text="Provider slug.")
+    enabled = YesNoFilter()
+
+    class Meta:
+        model = Source
+        fields = ["q", "kind", "provider", "enabled"]
+
+    search = staticmethod(search)

@@ -1,0 +1,310 @@
+"""Query parameters: read, checked and turned into typed values before any selector runs.
+
+Each group is a DRF serializer, so bad input becomes a 400 naming the parameter and what it
+accepts, and drf-spectacular documents the very same fields.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from pricing import selectors, units
+from providers.base import COMPONENTS, MODES
+
+MAX_LIMIT = 1000
+MAX_OFFSET = 1_000_000_000
+DEFAULT_LIMIT = 100
+# A workload beyond this many tokens is a typo, not a request: ten billion tokens.
+MAX_TOKENS = 10_000_000_000
+MAX_TEXT_CHARS = 1_000_000
+PRICE_FIELDS = ("input", "cached_input", "cache_write_5m", "cache_write_1h", "output", "blended")
+
+
+def choice(choices: tuple[str, ...], *, default: str | None = None, help_text: str = "") -> serializers.ChoiceField:
+    accepted = ", ".join(choices)
+    kwargs: dict[str, Any] = {"required": False, "help_text": help_text or f"One of: {accepted}."}
+    if default is not None:
+        kwargs["default"] = default
+    return serializers.ChoiceField(
+        choices=choices,
+        error_messages={"invalid_choice": f'"{{input}}" is not accepted; accepted values: {accepted}.'},
+        **kwargs,
+    )
+
+
+@extend_schema_field({"oneOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]})
+class MomentField(serializers.Field):
+    """A date (``2025-01-31``: the end of that day, UTC) or an ISO 8601 datetime (naive means UTC)."""
+
+    default_error_messages = {
+        "invalid": "Expected a date YYYY-MM-DD or an ISO 8601 datetime such as 2025-01-31T12:00:00Z.",
+    }
+
+    def to_internal_value(self, data: Any) -> dt.datetime:
+        text = str(data).strip()
+        try:
+            moment = parse_datetime(text)
+            day = None if moment else parse_date(text)
+        except ValueError:
+            self.fail("invalid")
+        if moment is None and day is None:
+            self.fail("invalid")
+        if moment is None:
+            assert day is not None
+            moment = dt.datetime.combine(day, dt.time.max, tzinfo=dt.UTC)
+        if timezone.is_naive(moment):
+            moment = moment.replace(tzinfo=dt.UTC)
+        return moment.astimezone(dt.UTC)
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
+class PageParams(serializers.Serializer):
+    limit = serializers.IntegerField(
+        required=False,
+        default=DEFAULT_LIMIT,
+        min_value=1,
+        max_value=MAX_LIMIT,
+        help_text=f"Rows per page, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT}).",
+    )
+    offset = serializers.IntegerField(
+        required=False, default=0, min_value=0, max_value=MAX_OFFSET, help_text="Rows to skip."
+    )
+    format = choice(("json", "csv"), help_text="json (default) or csv, for spreadsheets.")
+
+
+class FilterParams(serializers.Serializer):
+    provider = serializers.CharField(
+        required=False, allow_blank=True, max_length=400, help_text="Provider slug; several separated by commas."
+    )
+    model = serializers.CharField(required=False, allow_blank=True, max_length=160, help_text="Canonical model slug.")
+    creator = serializers.CharField(
+        required=False, allow_blank=True, max_length=80, help_text="Who made the model (e.g. meta)."
+    )
+    q = serializers.CharField(
+        required=False, allow_blank=True, max_length=200, help_text="Text in the model id or name."
+    )
+    min_context = serializers.IntegerField(
+        required=False, min_value=0, max_value=MAX_TOKENS, help_text="Context window of at least this many tokens."
+    )
+    open_weights = serializers.BooleanField(required=False, default=None, help_text="true or false.")
+    mode = choice(MODES, help_text=f"Only offerings sold in this mode; one of: {', '.join(MODES)}.")
+
+
+class DisplayParams(serializers.Serializer):
+    unit = choice(selectors.UNITS, default="mtok", help_text="mtok: per 1M tokens (default); mwords: per 1M words.")
+    language = choice(
+        tuple(selectors.LANGUAGES),
+        default="en",
+        help_text="Whose words `mwords` counts: en (English prose, default), zh (Chinese), code (source code).",
+    )
+    currency = serializers.CharField(
+        required=False,
+        default=selectors.BASE_CURRENCY,
+        max_length=3,
+        min_length=3,
+        help_text="USD (default) or any currency with a stored exchange rate.",
+    )
+    ratio = serializers.RegexField(
+        regex=r"^[0-9]{0,5}[1-9]:[0-9]{1,6}$|^[0-9]{1,6}:[0-9]{0,5}[1-9]$",
+        required=False,
+        default="3:1",
+        max_length=20,
+        help_text="input:output weights of `blended` (default 3:1).",
+        error_messages={"invalid": "Expected two whole numbers like 3:1, not both 0."},
+    )
+    as_of = MomentField(
+        required=False, help_text="Prices in force then: a date (end of that day, UTC) or an ISO 8601 datetime."
+    )
+
+    def validate_ratio(self, value: str) -> tuple[int, int]:
+        try:
+            return units.parse_ratio(value)
+        except ValueError as exc:
+            raise serializers.ValidationError(f"{exc}; accepted: two whole numbers like 3:1.") from exc
+
+    def validate_currency(self, value: str) -> str:
+        return value.upper()
+
+
+def ordering_field(fields: tuple[str, ...], *, default: str) -> serializers.ChoiceField:
+    accepted = (*fields, *(f"-{name}" for name in fields))
+    return serializers.ChoiceField(
+        choices=accepted,
+        required=False,
+        default=default,
+        help_text=f"Sort on one of {', '.join(fields)}; prefix - for descending. Unknown values sort last.",
+        error_messages={"invalid_choice": f'"{{input}}" is not accepted; accepted values: {", ".join(accepted)}.'},
+    )
+
+
+OFFERING_ORDERING = (*PRICE_FIELDS, "provider", "model_id", "name", "context_window", "last_verified_at")
+PRICE_ORDERING = ("amount", "provider", "model_id", "component", "mode", "valid_from", "recorded_at")
+CHANGE_ORDERING = ("changed_at", "old_amount", "new_amount", "percent", "provider", "model_id")
+
+
+class OfferingListParams(PageParams, FilterParams, DisplayParams):
+    ordering = ordering_field(OFFERING_ORDERING, default="provider")
+
+
+class OfferingDetailParams(DisplayParams):
+    mode = choice(MODES, help_text="Mode of the headline prices (default standard).")
+    format = choice(("json", "csv"), help_text="json (default) or csv.")
+
+
+class HistoryParams(PageParams, DisplayParams):
+    pass
+
+
+class PriceListParams(PageParams, FilterParams, DisplayParams):
+    component = choice(COMPONENTS)
+    ordering = ordering_field(PRICE_ORDERING, default="provider")
+
+
+class ChangeListParams(PageParams, FilterParams, DisplayParams):
+    ordering = ordering_field(CHANGE_ORDERING, default="-changed_at")
+
+
+class CatalogueParams(PageParams):
+    q = serializers.CharField(required=False, allow_blank=True, max_length=200, help_text="Text in the slug or name.")
+
+
+class ModelListParams(CatalogueParams):
+    creator = serializers.CharField(required=False, allow_blank=True, max_length=80)
+    open_weights = serializers.BooleanField(required=False, default=None, help_text="true or false.")
+
+
+class TextField(serializers.CharField):
+    """A string, and only a string: ``"text": 0`` in a JSON body is a mistake worth a 400."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+def token_count(help_text: str) -> serializers.IntegerField:
+    return serializers.IntegerField(
+        required=False,
+        default=0,
+        min_value=0,
+        max_value=MAX_TOKENS,
+        help_text=f"{help_text} (0 to {MAX_TOKENS:,}).",
+    )
+
+
+class EstimateParams(PageParams, FilterParams, DisplayParams):
+    """A workload, in tokens, in words (through each offering's words-per-token ratio) or as a text."""
+
+    unit = None  # an estimate is a cost, not a price per unit
+    input_tokens = token_count("Prompt tokens read at the input price")
+    cached_input_tokens = token_count("Prompt tokens read from the cache")
+    cache_write_5m_tokens = token_count("Prompt tokens written to a 5-minute cache")
+    cache_write_1h_tokens = token_count("Prompt tokens written to a 1-hour cache")
+    output_tokens = token_count("Tokens generated")
+    input_words = token_count("Prompt words, turned into tokens by each offering's ratio")
+    output_words = token_count("Generated words, turned into tokens by each offering's ratio")
+    text = TextField(
+        required=False,
+        allow_blank=True,
+        max_length=MAX_TEXT_CHARS,
+        trim_whitespace=False,
+        help_text="A prompt to count: its words are added to the input at 0.75 words per token.",
+    )
+    mode = choice(MODES, default="standard", help_text=f"Billing mode; one of: {', '.join(MODES)}.")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        counts = (
+            "input_tokens",
+            "cached_input_tokens",
+            "cache_write_5m_tokens",
+            "cache_write_1h_tokens",
+            "output_tokens",
+            "input_words",
+            "output_words",
+        )
+        if not any(attrs.get(name) for name in counts) and not (attrs.get("text") or "").split():
+            raise serializers.ValidationError(
+                {"input_tokens": [f"Give a workload: one of {', '.join(counts)} above 0, or a non-empty text."]}
+            )
+        return attrs
+
+
+@dataclass(frozen=True)
+class Filters:
+    providers: tuple[str, ...] = ()
+    model: str = ""
+    creator: str = ""
+    q: str = ""
+    min_context: int | None = None
+    open_weights: bool | None = None
+    mode: str = ""
+
+    def as_selector_kwargs(self) -> dict[str, Any]:
+        return {
+            "providers": self.providers,
+            "model": self.model,
+            "creator": self.creator,
+            "q": self.q,
+            "min_context": self.min_context,
+            "open_weights": self.open_weights,
+            "mode": self.mode,
+        }
+
+
+def filters_from(values: dict[str, Any]) -> Filters:
+    providers = tuple(p.strip() for p in (values.get("provider") or "").split(",") if p.strip())
+    return Filters(
+        providers=providers,
+        model=values.get("model") or "",
+        creator=values.get("creator") or "",
+        q=values.get("q") or "",
+        min_context=values.get("min_context"),
+        open_weights=values.get("open_weights"),
+        mode=values.get("mode") or "",
+    )
+
+
+def read(params_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
+    """Validated parameters, or a ValidationError (a 400 naming each bad parameter)."""
+    # A plain dict, not a QueryDict: DRF reads an empty form value as "not given", an API should say it is bad.
+    params = params_class(data=data.dict() if hasattr(data, "dict") else data)
+    params.is_valid(raise_exception=True)
+    return dict(params.validated_data)
+
+
+def rates_for(*, currency: str, as_of: dt.datetime | None) -> selectors.Rates:
+    """The exchange rates of ``as_of``'s day, checking that ``currency`` is one we can convert to."""
+    rates = selectors.rates_on(day=as_of.date() if as_of else None)
+    accepted = {selectors.BASE_CURRENCY}
+    if selectors.BASE_CURRENCY in rates.units_per_eur:
+        accepted |= {"EUR", *rates.units_per_eur}
+    if currency not in accepted:
+        raise serializers.ValidationError(
+            {"currency": [f'"{currency}" has no stored exchange rate; accepted values: {", ".join(sorted(accepted))}.']}
+        )
+    return rates
+
+
+def display_from(values: dict[str, Any], *, mode: str = "") -> selectors.Display:
+    return selectors.display_for(
+        unit=values.get("unit") or "mtok",
+        currency=values.get("currency") or selectors.BASE_CURRENCY,
+        ratio=values.get("ratio") or units.DEFAULT_BLEND_RATIO,
+        mode=mode or values.get("mode") or "standard",
+        language=values.get("language") or "en",
+    )
+
+
+def whole_tokens(amount: Decimal) -> int:
+    """Words turned into tokens round up: a partial token is billed as a whole one."""
+    return int(amount.to_integral_value(rounding="ROUND_CEILING"))

@@ -1,0 +1,24 @@
+"""``/api/v1/...`` endpoints, the OpenAPI schema at ``/api/schema/`` and its docs at ``/api/docs/``."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from pricing.api import views
+
+router = DefaultRouter(trailing_slash=True)
+router.include_format_suffixes = False
+router.register("offerings", views.OfferingViewSet, basename="offering")
+router.register("prices", views.PriceViewSet, basename="price")
+router.register("changes", views.ChangeViewSet, basename="change")
+router.register("providers", views.ProviderViewSet, basename="provider")
+router.register("models", views.ModelViewSet, basename="model")
+router.register("sources", views.SourceViewSet, basename="source")
+router.register("estimate", views.EstimateViewSet, basename="estimate")
+
+app_name = "api"
+urlpatterns = [
+    path("v1/", include(router.urls)),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+]

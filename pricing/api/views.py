@@ -1,0 +1,525 @@
+"""Read-only API views: read parameters, call selectors, shape rows. No query logic lives here.
+
+Every GET answers conditional requests from ``selectors.prices_changed_at()`` (ETag and
+Last-Modified) and caches its rendered bytes under the full path plus that stamp, so an ingest or
+a curator change invalidates every cached page at once without deleting anything.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import F
+from django.http import HttpResponse
+from django.http.response import HttpResponseBase
+from django.utils.cache import get_conditional_response
+from django.utils.http import http_date
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.renderers import BrowsableAPIRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+from pricing import selectors, units
+from pricing.api import filters, params
+from pricing.api import serializers as out
+from pricing.api.renderers import CSVRenderer, ExactJSONRenderer
+
+CACHE_SECONDS = getattr(settings, "API_CACHE_SECONDS", 300)
+MAX_ID = 2**63 - 1
+# Changes are found by scanning recent prices; this bounds the scan (two queries either way).
+CHANGES_SCANNED = 1000
+
+ERROR = OpenApiResponse(
+    response={"type": "object", "additionalProperties": True},
+    description="Bad input: each bad parameter with what it accepts, e.g. "
+    '{"unit": ["\\"x\\" is not accepted; accepted values: mtok, mwords."]}',
+)
+NOT_FOUND = OpenApiResponse(response={"type": "object", "additionalProperties": True}, description="No such row.")
+OFFERING_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="Offering id.")
+NOT_MODIFIED = OpenApiResponse(description="Not modified since the ETag or Last-Modified you sent.")
+
+
+class ApiView(viewsets.GenericViewSet):
+    """Shared behaviour: exact JSON or CSV, conditional GETs, cached pages, 400s for bad formats."""
+
+    renderer_classes = [ExactJSONRenderer, BrowsableAPIRenderer, CSVRenderer]
+    pagination_class = None
+    filter_backends: list[Any] = []
+
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
+        wanted = request.query_params.get("format")
+        accepted = [r.format for r in self.get_renderers() if not isinstance(r, BrowsableAPIRenderer)]
+        if wanted is not None and wanted not in (*accepted, "api") and not force:
+            raise ValidationError({"format": [f'"{wanted}" is not accepted; accepted values: {", ".join(accepted)}.']})
+        return super().perform_content_negotiation(request, force=force)
+
+    def handle_exception(self, exc: Exception) -> Response:
+        # Errors are JSON even when the rows were asked for as CSV.
+        if isinstance(getattr(self.request, "accepted_renderer", None), CSVRenderer):
+            self.request.accepted_renderer = ExactJSONRenderer()
+            self.request.accepted_media_type = ExactJSONRenderer.media_type
+        return super().handle_exception(exc)
+
+    def respond(self, request: Request, build: Callable[[], Any]) -> HttpResponseBase:
+        """``build()``'s data as a response, or a 304, or the cached bytes of an identical request."""
+        stamp = selectors.prices_changed_at()
+        fingerprint = f"{request.get_full_path()}|{request.accepted_media_type}|{stamp.isoformat()}"
+        digest = hashlib.sha256(fingerprint.encode()).hexdigest()[:40]
+        etag = f'"{digest}"'
+        last_modified = int(stamp.timestamp())
+        not_modified = get_conditional_response(request._request, etag=etag, last_modified=last_modified)
+        if not_modified is not None:
+            return self._stamped(not_modified, etag, last_modified)
+        cacheable = request.method == "GET" and isinstance(request.accepted_renderer, ExactJSONRenderer | CSVRenderer)
+        key = f"api:v1:{digest}"
+        hit = cache.get(key) if cacheable else None
+        if hit is not None:
+            content, content_type = hit
+            return self._stamped(HttpResponse(content, content_type=content_type), etag, last_modified)
+        response = Response(build())
+        response.accepted_renderer = request.accepted_renderer
+        response.accepted_media_type = request.accepted_media_type
+        response.renderer_context = self.get_renderer_context()
+        response.render()
+        if cacheable:
+            cache.set(key, (response.content, response["Content-Type"]), CACHE_SECONDS)
+        return self._stamped(response, etag, last_modified)
+
+    @staticmethod
+    def _stamped(response: HttpResponseBase, etag: str, last_modified: int) -> HttpResponseBase:
+        response["ETag"] = etag
+        response["Last-Modified"] = http_date(last_modified)
+        response["Cache-Control"] = "public, max-age=60"
+        return response
+
+    def page(self, request: Request, *, rows: Sequence[Any], count: int, values: dict[str, Any]) -> dict[str, Any]:
+        """The page envelope around rows already cut to ``limit`` from ``offset``."""
+        limit, offset = values["limit"], values["offset"]
+        url = request.build_absolute_uri()
+        next_url = replace_query_param(url, "offset", offset + limit) if offset + limit < count else None
+        previous_url = None
+        if offset > 0:
+            back = max(offset - limit, 0)
+            previous_url = replace_query_param(url, "offset", back) if back else remove_query_param(url, "offset")
+        return {"count": count, "next": next_url, "previous": previous_url, "results": list(rows)}
+
+
+def sort_on(rows: list[Any], *, key: Callable[[Any], Any], descending: bool) -> list[Any]:
+    """Sort with rows whose key is unknown (None) last, in either direction."""
+    known = [r for r in rows if key(r) is not None]
+    unknown = [r for r in rows if key(r) is None]
+    known.sort(key=key, reverse=descending)
+    return known + unknown
+
+
+def split_ordering(ordering: str) -> tuple[str, bool]:
+    return ordering.lstrip("-"), ordering.startswith("-")
+
+
+def checked_id(pk: str) -> int:
+    if not pk.isascii() or not pk.isdigit() or int(pk) > MAX_ID:
+        raise NotFound("No such offering.")
+    return int(pk)
+
+
+# --- offerings ------------------------------------------------------------------------------------------
+
+OFFERING_DB_ORDER = {
+    "provider": ("provider__name", "provider_model_id"),
+    "model_id": ("provider_model_id", "provider__name"),
+    "name": ("name", "provider__name"),
+}
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Offerings with their prices",
+        description="One row per offering: headline prices (base tier, standard mode unless `mode` is given) as "
+        "flat fields in the requested unit and currency, and every price line under `prices`.",
+        parameters=[params.OfferingListParams],
+        responses={200: out.OfferingPage, 304: NOT_MODIFIED, 400: ERROR},
+    ),
+    retrieve=extend_schema(
+        summary="One offering",
+        parameters=[OFFERING_ID, params.OfferingDetailParams],
+        responses={200: out.OfferingSerializer, 304: NOT_MODIFIED, 400: ERROR, 404: NOT_FOUND},
+    ),
+    history=extend_schema(
+        summary="Every price an offering ever had",
+        description="Published prices on both time axes: `valid_from`/`valid_to` (when the provider charged it) "
+        "and `recorded_at`/`superseded_at` (when we knew it). With `as_of`, only prices that started by then.",
+        parameters=[OFFERING_ID, params.HistoryParams],
+        responses={200: out.HistoryPage, 304: NOT_MODIFIED, 400: ERROR, 404: NOT_FOUND},
+    ),
+)
+class OfferingViewSet(ApiView):
+    # Any path segment reaches the view, so a bad id gets a JSON 404 rather than Django's HTML one.
+    lookup_value_regex = r"[^/]+"
+
+    def list(self, request: Request) -> HttpResponseBase:
+        return self.respond(request, lambda: self._list(request))
+
+    def _list(self, request: Request) -> dict[str, Any]:
+        values = params.read(params.OfferingListParams, request.query_params)
+        filters = params.filters_from(values)
+        display = params.display_from(values)
+        rates = params.rates_for(currency=display.currency, as_of=values.get("as_of"))
+        offerings = selectors.offerings_with_prices(as_of=values.get("as_of"), **filters.as_selector_kwargs())
+        field_name, descending = split_ordering(values["ordering"])
+        limit, offset = values["limit"], values["offset"]
+        if field_name in OFFERING_DB_ORDER or field_name == "context_window":
+            if field_name == "context_window":
+                column = F("context_window")
+                order = [column.desc(nulls_last=True) if descending else column.asc(nulls_last=True), "id"]
+            else:
+                order = [f"-{name}" if descending else name for name in OFFERING_DB_ORDER[field_name]]
+            count = offerings.count()
+            page = offerings.order_by(*order, "id")[offset : offset + limit]
+            rows = selectors.offering_rows(page, display=display, rates=rates)
+        else:
+            # Sort every offering on lean price lines, then load full prices for the page only.
+            lean = selectors.offering_rows(
+                selectors.offerings_with_price_lines(as_of=values.get("as_of"), **filters.as_selector_kwargs()),
+                display=display,
+                rates=rates,
+            )
+            if field_name in params.PRICE_FIELDS:
+                lean = selectors.sort_rows(lean, field_name=field_name, descending=descending)
+            else:
+                lean = sort_on(lean, key=lambda row: row.last_verified_at, descending=descending)
+            count = len(lean)
+            page_ids = [row.offering.id for row in lean[offset : offset + limit]]
+            full = {o.id: o for o in offerings.filter(id__in=page_ids)} if page_ids else {}
+            rows = [selectors.offering_row(full[i], display=display, rates=rates) for i in page_ids if i in full]
+        context = {"display": display, "rates": rates}
+        shaped = [out.OfferingSerializer(row, context=context).data for row in rows]
+        return self.page(request, rows=shaped, count=count, values=values)
+
+    def retrieve(self, request: Request, pk: str) -> HttpResponseBase:
+        return self.respond(request, lambda: self._retrieve(request, checked_id(pk)))
+
+    def _retrieve(self, request: Request, offering_id: int) -> dict[str, Any]:
+        values = params.read(params.OfferingDetailParams, request.query_params)
+        display = params.display_from(values)
+        rates = params.rates_for(currency=display.currency, as_of=values.get("as_of"))
+        offering = selectors.offerings_with_prices(as_of=values.get("as_of"), offering_ids=[offering_id]).first()
+        if offering is None:
+            raise NotFound("No offering with this id has a price in force at that time.")
+        row = selectors.offering_row(offering, display=display, rates=rates)
+        return out.OfferingSerializer(row, context={"display": display, "rates": rates}).data
+
+    @action(detail=True, methods=["get"])
+    def history(self, request: Request, pk: str) -> HttpResponseBase:
+        return self.respond(request, lambda: self._history(request, checked_id(pk)))
+
+    def _history(self, request: Request, offering_id: int) -> dict[str, Any]:
+        values = params.read(params.HistoryParams, request.query_params)
+        display = params.display_from(values)
+        as_of = values.get("as_of")
+        rates = params.rates_for(currency=display.currency, as_of=as_of)
+        offering = selectors.offering_get(offering_id=offering_id)
+        if offering is None:
+            raise NotFound("No such offering.")
+        prices = selectors.offering_history(offering_id=offering_id)
+        if as_of is not None:
+            prices = prices.filter(valid_from__lte=as_of)
+        limit, offset = values["limit"], values["offset"]
+        count = prices.count()
+        context = {"display": display, "rates": rates, "ratio": display.ratio_of(offering)}
+        shaped = [out.HistoryPriceSerializer(p, context=context).data for p in prices[offset : offset + limit]]
+        return {"offering": offering.id, **self.page(request, rows=shaped, count=count, values=values)}
+
+
+# --- prices and changes ------------------------------------------------------------------------------------
+
+PRICE_DB_ORDER = {
+    "amount": ("amount_per_mtok",),
+    "provider": ("offering__provider__name", "offering__provider_model_id", "component", "mode", "tier_min_tokens"),
+    "model_id": ("offering__provider_model_id", "component", "mode", "tier_min_tokens"),
+    "component": ("component", "offering__provider__name", "offering__provider_model_id"),
+    "mode": ("mode", "offering__provider__name", "offering__provider_model_id"),
+    "valid_from": ("valid_from",),
+    "recorded_at": ("recorded_at",),
+}
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Published prices in force, as flat rows",
+        description="One row per offering x component x mode x tier. `ordering=amount` sorts on the amount in the "
+        "currency the provider charges.",
+        parameters=[params.PriceListParams],
+        responses={200: out.PricePage, 304: NOT_MODIFIED, 400: ERROR},
+    )
+)
+class PriceViewSet(ApiView):
+    def list(self, request: Request) -> HttpResponseBase:
+        return self.respond(request, lambda: self._list(request))
+
+    def _list(self, request: Request) -> dict[str, Any]:
+        values = params.read(params.PriceListParams, request.query_params)
+        filters = params.filters_from(values)
+        display = params.display_from(values)
+        rates = params.rates_for(currency=display.currency, as_of=values.get("as_of"))
+        rows = selectors.prices_listed(
+            as_of=values.get("as_of"), component=values.get("component") or "", **filters.as_selector_kwargs()
+        )
+        field_name, descending = split_ordering(values["ordering"])
+        order = [f"-{name}" if descending else name for name in PRICE_DB_ORDER[field_name]]
+        limit, offset = values["limit"], values["offset"]
+        count = rows.count()
+        page = rows.order_by(*order, "id")[offset : offset + limit]
+        context = {"display": display, "rates": rates}
+        shaped = [out.PriceRowSerializer(price, context=context).data for price in page]
+        return self.page(request, rows=shaped, count=count, values=values)
+
+
+CHANGE_KEYS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "changed_at": lambda row: row["changed_at"],
+    "old_amount": lambda row: row["old_amount"],
+    "new_amount": lambda row: row["new_amount"],
+    "percent": lambda row: row["percent"],
+    "provider": lambda row: (row["provider"], row["model_id"]),
+    "model_id": lambda row: row["model_id"],
+}
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Price changes, newest first",
+        description="Published prices that replaced an earlier amount of the same line (component, mode, tier). "
+        "`as_of` keeps the changes that took effect by then; `q`, `creator`, `min_context` and `open_weights` "
+        "filter like on offerings.",
+        parameters=[params.ChangeListParams],
+        responses={200: out.ChangePage, 304: NOT_MODIFIED, 400: ERROR},
+    )
+)
+class ChangeViewSet(ApiView):
+    def list(self, request: Request) -> HttpResponseBase:
+        return self.respond(request, lambda: self._list(request))
+
+    def _list(self, request: Request) -> dict[str, Any]:
+        values = params.read(params.ChangeListParams, request.query_params)
+        filters = params.filters_from(values)
+        display = params.display_from(values)
+        as_of = values.get("as_of")
+        rates = params.rates_for(currency=display.currency, as_of=as_of)
+        changes = selectors.price_changes_with_ratios(
+            providers=filters.providers, model=filters.model, limit=CHANGES_SCANNED
+        )
+        changes = [c for c in changes if change_matches(c, filters=filters, as_of=as_of)]
+        context = {"display": display, "rates": rates}
+        shaped = [out.ChangeSerializer(change, context=context).data for change in changes]
+        field_name, descending = split_ordering(values["ordering"])
+        shaped = sort_on(shaped, key=CHANGE_KEYS[field_name], descending=descending)
+        limit, offset = values["limit"], values["offset"]
+        return self.page(request, rows=shaped[offset : offset + limit], count=len(shaped), values=values)
+
+
+def change_matches(change: selectors.PriceChange, *, filters: params.Filters, as_of: dt.datetime | None) -> bool:
+    """The offering filters ``price_changes`` does not take, applied to rows it already joined."""
+    price = change.price
+    offering = price.offering
+    model = offering.model if offering.model_id else None
+    if as_of is not None and price.valid_from > as_of:
+        return False
+    if filters.mode and price.mode != filters.mode:
+        return False
+    if filters.creator and ((model.creator if model else offering.creator_hint) != filters.creator):
+        return False
+    if filters.q:
+        needle = filters.q.lower()
+        names = (offering.provider_model_id, offering.name, model.name if model else "")
+        if not any(needle in name.lower() for name in names):
+            return False
+    if filters.min_context:
+        window = offering.context_window or (model.context_window if model else None)
+        if window is not None and window < filters.min_context:
+            return False
+    return not (filters.open_weights is not None and (model.open_weights if model else None) != filters.open_weights)
+
+
+# --- catalogue ---------------------------------------------------------------------------------------------
+
+
+class StrictPagination(LimitOffsetPagination):
+    """limit/offset pagination that answers a bad ``limit`` or ``offset`` with a 400, not a silent default."""
+
+    default_limit = params.DEFAULT_LIMIT
+    max_limit = params.MAX_LIMIT
+
+    def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> list[Any] | None:
+        values = params.read(params.PageParams, request.query_params)
+        self.limit, self.offset, self.request = values["limit"], values["offset"], request
+        self.count = self.get_count(queryset)
+        return list(queryset[self.offset : self.offset + self.limit])
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == "limit":
+                parameter["schema"].update({"minimum": 1, "maximum": params.MAX_LIMIT})
+            if parameter["name"] == "offset":
+                parameter["schema"].update({"minimum": 0, "maximum": params.MAX_OFFSET})
+        return parameters
+
+
+class CatalogueView(mixins.ListModelMixin, ApiView):
+    pagination_class = StrictPagination
+    filter_backends = [DjangoFilterBackend]
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        return self.respond(request, lambda: super(CatalogueView, self).list(request, *args, **kwargs).data)
+
+    def get_queryset(self) -> Any:
+        return self.queryset_of()
+
+    def queryset_of(self) -> Any:  # pragma: no cover - each view names its selector
+        raise NotImplementedError
+
+
+@extend_schema_view(list=extend_schema(summary="Providers", responses={200: out.ProviderPage, 400: ERROR}))
+class ProviderViewSet(CatalogueView):
+    serializer_class = out.ProviderSerializer
+    filterset_class = filters.ProviderFilter
+
+    def queryset_of(self) -> Any:
+        return selectors.providers_list()
+
+
+@extend_schema_view(list=extend_schema(summary="Canonical models", responses={200: out.ModelPage, 400: ERROR}))
+class ModelViewSet(CatalogueView):
+    serializer_class = out.ModelSerializer
+    filterset_class = filters.ModelFilter
+
+    def queryset_of(self) -> Any:
+        return selectors.models_list()
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Sources with their health",
+        description="Each page or API we read, its latest run, last success and health "
+        "(ok, failing, stale, never, disabled).",
+        responses={200: out.SourcePage, 400: ERROR},
+    )
+)
+class SourceViewSet(CatalogueView):
+    serializer_class = out.SourceSerializer
+    filterset_class = filters.SourceFilter
+
+    def queryset_of(self) -> Any:
+        return selectors.sources_with_health()
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        # Health moves with runs, not prices: no price-stamped ETag or cache here.
+        return super(CatalogueView, self).list(request, *args, **kwargs)
+
+
+# --- estimate ----------------------------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Estimate a workload (query parameters)",
+        description="Offerings ranked by the total cost of a workload, each with its breakdown and the prompt-length "
+        "tier that applied. Words become tokens through each offering's words-per-token ratio; a `text` is "
+        "counted at 0.75 words per token and added to the input. Offerings lacking a price the workload needs "
+        "come last with `complete: false`.",
+        parameters=[params.EstimateParams],
+        responses={200: out.EstimatePage, 304: NOT_MODIFIED, 400: ERROR},
+    ),
+    create=extend_schema(
+        summary="Estimate a workload (JSON body)",
+        description="The same as GET, with the workload and filters in a JSON body.",
+        request=params.EstimateParams,
+        responses={200: out.EstimatePage, 400: ERROR},
+    ),
+)
+class EstimateViewSet(ApiView):
+    serializer_class = params.EstimateParams  # describes the POST body (OPTIONS, browsable API)
+
+    def list(self, request: Request) -> HttpResponseBase:
+        return self.respond(request, lambda: self._estimate(request, request.query_params))
+
+    def create(self, request: Request) -> HttpResponseBase:
+        if not isinstance(request.data, dict):
+            raise ValidationError({"non_field_errors": ["Send a JSON object."]})
+        # A POST body is not part of the URL, so it is neither cached nor given an ETag.
+        return Response(self._estimate(request, request.data))
+
+    def _estimate(self, request: Request, data: Any) -> dict[str, Any]:
+        values = params.read(params.EstimateParams, data)
+        filters = params.filters_from(values)
+        display = params.display_from(values)
+        as_of = values.get("as_of")
+        rates = params.rates_for(currency=display.currency, as_of=as_of)
+        text_words = len((values.get("text") or "").split())
+        text_tokens = params.whole_tokens(units.words_to_tokens(text_words)) if text_words else 0
+        workload = {
+            "input_tokens": values["input_tokens"],
+            "cached_input_tokens": values["cached_input_tokens"],
+            "cache_write_5m_tokens": values["cache_write_5m_tokens"],
+            "cache_write_1h_tokens": values["cache_write_1h_tokens"],
+            "output_tokens": values["output_tokens"],
+            "input_words": values["input_words"],
+            "output_words": values["output_words"],
+            "text_words": text_words,
+            "text_tokens": text_tokens,
+            "mode": display.mode,
+        }
+        offerings = selectors.offerings_with_prices(as_of=as_of, **filters.as_selector_kwargs())
+        estimates = estimates_for(list(offerings), workload=workload, display=display, rates=rates)
+        limit, offset = values["limit"], values["offset"]
+        context = {"display": display}
+        shaped = [out.EstimateSerializer(item, context=context).data for item in estimates[offset : offset + limit]]
+        return {
+            **self.page(request, rows=shaped, count=len(estimates), values=values),
+            "workload": workload,
+            "currency": display.currency,
+            "as_of": out.iso(as_of),
+        }
+
+
+def estimates_for(
+    offerings: list[Any], *, workload: dict[str, Any], display: selectors.Display, rates: selectors.Rates
+) -> list[tuple[Any, units.WorkloadCost, units.WordsRatio]]:
+    """``selectors.workload_estimates`` once per words-per-token ratio: words become tokens per tokenizer."""
+    by_ratio: dict[units.WordsRatio, list[Any]] = {}
+    for offering in offerings:
+        by_ratio.setdefault(display.ratio_of(offering), []).append(offering)
+    results = []
+    for ratio, group in by_ratio.items():
+
+        def tokens(count: int, words: int, *, ratio: units.WordsRatio = ratio) -> int:
+            if not words:
+                return count
+            return count + params.whole_tokens(units.words_to_tokens(words, words_per_token=ratio.words_per_token))
+
+        costs = selectors.workload_estimates(
+            group,
+            workload=units.Workload(
+                input_tokens=tokens(workload["input_tokens"] + workload["text_tokens"], workload["input_words"]),
+                cached_input_tokens=workload["cached_input_tokens"],
+                cache_write_5m_tokens=workload["cache_write_5m_tokens"],
+                cache_write_1h_tokens=workload["cache_write_1h_tokens"],
+                output_tokens=tokens(workload["output_tokens"], workload["output_words"]),
+                mode=workload["mode"],
+            ),
+            display=display,
+            rates=rates,
+        )
+        results.extend((offering, cost, ratio) for offering, cost in costs)
+    results.sort(key=lambda item: (not item[1].complete, item[1].total, item[0].provider.name, item[0].id))
+    return results

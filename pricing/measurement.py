@@ -1,0 +1,398 @@
+"""Writes: measure tokenizers on the reference corpus, and link Models to Tokenizers.
+
+A measurement is keyed on (tokenizer, language, tokenizer version, corpus hash): re-measuring
+unchanged inputs writes nothing. The English measurement is copied onto the Tokenizer row
+(``words_per_token``, ``chars_per_token``, ``provenance``), the figure every per-words price uses by
+default. Where no tokenizer can be run (Claude, Gemini, Kimi, GLM) a curated ratio with its public
+source stands in, labelled ``curated``; without one, the rule of thumb 0.75, labelled ``assumed``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_EVEN, Decimal
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from pricing import services
+from pricing.models import Model, Tokenizer, TokenizerMeasurement
+from pricing.tokenizers import TOKENIZERS, TokenizerUnavailable, count_text
+
+log = logging.getLogger(__name__)
+
+CORPUS_DIR = Path(__file__).resolve().parent / "corpus"
+# Language code -> corpus file. The files and their origin are described in corpus/README.md.
+CORPUS_FILES = {"en": "en.txt", "zh": "zh.txt", "code": "code.txt"}
+LANGUAGES = {"en": "English", "zh": "Chinese", "code": "source code"}
+RATIO_QUANTUM = Decimal("0.00001")
+
+
+class UnknownTokenizer(ValueError):
+    pass
+
+
+class UnknownLanguage(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class CorpusText:
+    language: str
+    name: str
+    text: str
+    sha256: str
+
+
+def corpus_load(*, languages: Iterable[str] = (), corpus_dir: Path | None = None) -> list[CorpusText]:
+    """The reference texts for ``languages`` (default: all), with their SHA-256."""
+    wanted = list(languages) or list(CORPUS_FILES)
+    unknown = [lang for lang in wanted if lang not in CORPUS_FILES]
+    if unknown:
+        raise UnknownLanguage(f"unknown language {', '.join(unknown)}; choose from {', '.join(CORPUS_FILES)}")
+    directory = corpus_dir or CORPUS_DIR
+    texts = []
+    for language in wanted:
+        path = directory / CORPUS_FILES[language]
+        data = path.read_bytes()
+        texts.append(CorpusText(language, path.name, data.decode("utf-8"), hashlib.sha256(data).hexdigest()))
+    return texts
+
+
+def ratio(numerator: int, denominator: int) -> Decimal:
+    return (Decimal(numerator) / Decimal(denominator)).quantize(RATIO_QUANTUM, rounding=ROUND_HALF_EVEN)
+
+
+@dataclass
+class MeasureResult:
+    created: int = 0
+    unchanged: int = 0
+    tokenizers_updated: int = 0
+    unavailable: dict[str, str] = field(default_factory=dict)
+    measurements: list[TokenizerMeasurement] = field(default_factory=list)
+
+    def summary(self) -> str:
+        text = f"{self.created} measured, {self.unchanged} unchanged, {self.tokenizers_updated} tokenizers updated"
+        if self.unavailable:
+            text += f"; unavailable: {', '.join(sorted(self.unavailable))}"
+        return text
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "created": self.created,
+            "unchanged": self.unchanged,
+            "tokenizers_updated": self.tokenizers_updated,
+            "unavailable": dict(self.unavailable),
+        }
+
+
+def tokenizers_measure(
+    *,
+    slugs: Iterable[str] = (),
+    languages: Iterable[str] = (),
+    corpus_dir: Path | None = None,
+    now: dt.datetime | None = None,
+) -> MeasureResult:
+    """Count tokens, words and characters of each corpus text under each tokenizer and store them.
+
+    Unknown slugs or languages raise before anything is written; a tokenizer whose package is not
+    installed is reported in ``unavailable`` and the others are still measured.
+    """
+    wanted = list(slugs) or list(TOKENIZERS)
+    unknown = [slug for slug in wanted if slug not in TOKENIZERS]
+    if unknown:
+        raise UnknownTokenizer(f"unknown tokenizer {', '.join(unknown)}; choose from {', '.join(TOKENIZERS)}")
+    texts = corpus_load(languages=languages, corpus_dir=corpus_dir)
+    moment = now or timezone.now()
+    result = MeasureResult()
+    for slug in wanted:
+        spec = TOKENIZERS[slug]
+        try:
+            loaded = spec.load()
+        except (TokenizerUnavailable, ImportError, OSError) as exc:
+            log.warning("tokenizer %s unavailable: %s", slug, exc)
+            result.unavailable[slug] = str(exc)
+            continue
+        with transaction.atomic():
+            tokenizer, created = Tokenizer.objects.get_or_create(slug=slug, defaults={"name": spec.name})
+            if not created and tokenizer.name != spec.name:
+                tokenizer.name = spec.name
+                tokenizer.save(update_fields=["name"])
+            done = set(
+                TokenizerMeasurement.objects.filter(tokenizer=tokenizer, tokenizer_version=loaded.version).values_list(
+                    "language", "corpus_sha256"
+                )
+            )
+            for corpus in texts:
+                if (corpus.language, corpus.sha256) in done:
+                    result.unchanged += 1
+                    continue
+                tokens = loaded.count_tokens(corpus.text)
+                counts = count_text(corpus.text)
+                if tokens == 0 or counts.words == 0:
+                    raise ValueError(f"corpus {corpus.name} is empty")
+                measurement = TokenizerMeasurement.objects.create(
+                    tokenizer=tokenizer,
+                    language=corpus.language,
+                    tokenizer_version=loaded.version,
+                    corpus_name=corpus.name,
+                    corpus_sha256=corpus.sha256,
+                    tokens=tokens,
+                    words=counts.words,
+                    characters=counts.characters,
+                    words_per_token=ratio(counts.words, tokens),
+                    chars_per_token=ratio(counts.characters, tokens),
+                    measured_at=moment,
+                )
+                result.created += 1
+                result.measurements.append(measurement)
+            if _tokenizer_follow_english(tokenizer):
+                result.tokenizers_updated += 1
+    if result.created or result.tokenizers_updated:
+        # Per-words figures changed: pages keyed on "prices changed at" must not serve stale ones.
+        services.prices_changed()
+    return result
+
+
+def _tokenizer_follow_english(tokenizer: Tokenizer) -> bool:
+    """Copy the latest English measurement onto the Tokenizer row; write only on a real change."""
+    latest = tokenizer.measurements.filter(language="en").order_by("-measured_at", "-id").first()
+    if latest is None:
+        return False
+    detail = (
+        f"Measured {latest.measured_at:%Y-%m-%d} with {latest.tokenizer_version} on corpus "
+        f"{latest.corpus_name} (sha256 {latest.corpus_sha256[:16]}): {latest.words} words, "
+        f"{latest.characters} characters, {latest.tokens} tokens."
+    )
+    wanted = {
+        "words_per_token": latest.words_per_token,
+        "chars_per_token": latest.chars_per_token,
+        "provenance": Tokenizer.Provenance.MEASURED,
+        "provenance_detail": detail,
+    }
+    changed = [name for name, value in wanted.items() if getattr(tokenizer, name) != value]
+    if not changed:
+        return False
+    for name in changed:
+        setattr(tokenizer, name, wanted[name])
+    tokenizer.save(update_fields=changed)
+    return True
+
+
+# --- curated and assumed tokenizers -----------------------------------------------------------------
+
+# Where the model's tokenizer cannot be run offline, a figure from a public source. English figures
+# given in characters per token are turned into words with our English corpus's 5.63 characters
+# per word (spaces included: 12,362 characters / 2,196 words), stated in each source text.
+CURATED_TOKENIZERS: dict[str, dict[str, Any]] = {
+    "anthropic-claude": {
+        "name": "Anthropic Claude (Claude 3 to Opus 4.6)",
+        "ratios": {
+            "en": {
+                "words_per_token": "0.77",
+                "chars_per_token": "4.33",
+                "source": "4.33 characters per token on English, measured with Anthropic's count_tokens endpoint "
+                "for Claude Opus 4.6 (claudecodecamp.com, 'I measured Claude 4.7's new tokenizer', April 2026); "
+                "4.33 / 5.63 characters per word = 0.77 words per token.",
+            }
+        },
+    },
+    "anthropic-claude-4-7": {
+        "name": "Anthropic Claude (Opus 4.7 and later)",
+        "ratios": {
+            "en": {
+                "words_per_token": "0.64",
+                "chars_per_token": "3.60",
+                "source": "3.60 characters per token on English for Claude Opus 4.7 (claudecodecamp.com, April 2026; "
+                "Anthropic's migration guide states 1.0-1.35x the tokens of Opus 4.6); "
+                "3.60 / 5.63 characters per word = 0.64 words per token.",
+            }
+        },
+    },
+    "google-gemini": {
+        "name": "Google Gemini",
+        "ratios": {
+            "en": {
+                "words_per_token": "0.70",
+                "chars_per_token": "4",
+                "source": "Google's Gemini API documentation, 'Understand and count tokens' "
+                "(ai.google.dev/gemini-api/docs/tokens): a token is about 4 characters and 100 tokens are "
+                "about 60-80 English words; 0.70 is the middle of that range.",
+            }
+        },
+    },
+    # No public words-per-token figure was found for these; both vendors offer a token-counting
+    # endpoint a curator can run on our corpus (then fill curated_ratios in the admin).
+    "moonshot-kimi": {
+        "name": "Moonshot Kimi",
+        "ratios": {},
+        "detail": "No public ratio found; Moonshot's estimate-token-count endpoint "
+        "(platform.moonshot.cn/docs/api/misc) can count our corpus. Until then the 0.75 rule of thumb.",
+    },
+    "zhipu-glm": {
+        "name": "Zhipu GLM",
+        "ratios": {},
+        "detail": "No public ratio found; Zhipu's tokenizer endpoint (docs.bigmodel.cn, /paas/v4/tokenizer) "
+        "can count our corpus. Until then the 0.75 rule of thumb.",
+    },
+}
+
+
+def _curated_fields(entry: dict[str, Any]) -> dict[str, Any]:
+    english = entry["ratios"].get("en")
+    if english:
+        return {
+            "name": entry["name"],
+            "words_per_token": Decimal(english["words_per_token"]),
+            "chars_per_token": Decimal(english["chars_per_token"]) if english.get("chars_per_token") else None,
+            "provenance": Tokenizer.Provenance.CURATED,
+            "provenance_detail": english["source"],
+            "curated_ratios": entry["ratios"],
+        }
+    return {
+        "name": entry["name"],
+        "words_per_token": Decimal("0.75"),
+        "chars_per_token": None,
+        "provenance": Tokenizer.Provenance.ASSUMED,
+        "provenance_detail": entry.get("detail", ""),
+        "curated_ratios": entry["ratios"],
+    }
+
+
+def tokenizers_sync() -> dict[str, Tokenizer]:
+    """Make sure every runnable and every curated tokenizer has its row (one query when nothing changed).
+
+    Runnable tokenizers start as ``assumed`` until measured. A row that already holds curated figures
+    keeps them (curators edit them in the admin); only rows still empty get ours.
+    """
+    existing = {t.slug: t for t in Tokenizer.objects.all()}
+    for slug, spec in TOKENIZERS.items():
+        if slug not in existing:
+            existing[slug] = Tokenizer.objects.create(slug=slug, name=spec.name)
+    for slug, entry in CURATED_TOKENIZERS.items():
+        wanted = _curated_fields(entry)
+        tokenizer = existing.get(slug)
+        if tokenizer is None:
+            existing[slug] = Tokenizer.objects.create(slug=slug, **wanted)
+            continue
+        # Rows that already hold curated figures belong to the curators; fill only empty ones.
+        if tokenizer.provenance != Tokenizer.Provenance.ASSUMED or tokenizer.curated_ratios or not entry["ratios"]:
+            continue
+        changed = [name for name, value in wanted.items() if getattr(tokenizer, name) != value]
+        for name in changed:
+            setattr(tokenizer, name, wanted[name])
+        if changed:
+            tokenizer.save(update_fields=changed)
+    return existing
+
+
+# --- assignment ---------------------------------------------------------------------------------------
+
+# Provider facts: the tokenizer each creator documents or ships for a model family, matched on the
+# model's slug and name. First match wins, so the narrower patterns come first.
+MODEL_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), slug)
+    for pattern, slug in (
+        (r"claude.*opus[-. ]?4[-. ]?[7-9]\b", "anthropic-claude-4-7"),
+        (r"claude", "anthropic-claude"),
+        (r"gemini", "google-gemini"),
+        (r"kimi|moonshot", "moonshot-kimi"),
+        (r"(^|[^a-z])(chat)?glm", "zhipu-glm"),
+        (r"deepseek", "deepseek"),
+        (r"qwen[-. ]?3[-. ][56]\b", "qwen3-5"),
+        (r"qwen|qwq", "qwen"),
+        (r"llama[-. ]?3", "llama3"),
+        (
+            r"mistral[-. ]nemo|pixtral|ministral|mistral[-. ]small[-. ]?(3|2[4-9])|mistral[-. ]medium[-. ]?(3|2[5-9])"
+            r"|magistral|devstral|codestral[-. ]?2[5-9]",
+            "mistral-tekken",
+        ),
+        (r"gpt-oss|gpt-4o|chatgpt-4o|gpt-4\.[15]|gpt-5|(^|[^a-z0-9])o[134]($|[^a-z0-9])", "openai-o200k"),
+        (r"gpt-4|gpt-3\.5", "openai-cl100k"),
+    )
+)
+
+# Creators whose every model uses one tokenizer family (used when the name says nothing).
+CREATOR_RULES = {
+    "anthropic": "anthropic-claude",
+    "deepseek": "deepseek",
+    "moonshotai": "moonshot-kimi",
+    "moonshot": "moonshot-kimi",
+    "z-ai": "zhipu-glm",
+    "zhipu": "zhipu-glm",
+    "zhipuai": "zhipu-glm",
+}
+
+# OpenRouter's tokenizer family (Offering.tokenizer_hint), lower-cased. GPT and Mistral name
+# families whose members use different tokenizers, so they decide nothing on their own.
+HINT_RULES = {
+    "claude": "anthropic-claude",
+    "gemini": "google-gemini",
+    "deepseek": "deepseek",
+    "qwen": "qwen",
+    "qwen3": "qwen",
+    "llama3": "llama3",
+}
+
+
+def tokenizer_slug_for(
+    *, model_slug: str, model_name: str = "", creator: str = "", hints: Iterable[str] = ()
+) -> str | None:
+    """The tokenizer a model uses: provider facts first (its name), then its creator, then a source's
+    tokenizer family; None when nothing is known (the model's ratio is then assumed)."""
+    text = f"{model_slug} {model_name}".lower()
+    for pattern, slug in MODEL_RULES:
+        if pattern.search(text):
+            return slug
+    if creator.lower() in CREATOR_RULES:
+        return CREATOR_RULES[creator.lower()]
+    for hint in hints:
+        hinted = HINT_RULES.get(hint.strip().lower())
+        if hinted:
+            return hinted
+    return None
+
+
+@dataclass
+class AssignResult:
+    assigned: int = 0
+    kept: int = 0
+    unmatched: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return f"{self.assigned} models assigned, {self.kept} kept, {len(self.unmatched)} without a known tokenizer"
+
+
+def tokenizer_assign(*, overwrite: bool = False) -> AssignResult:
+    """Point each Model at its Tokenizer. A model that already has one (a curator's choice, or an
+    earlier run) keeps it unless ``overwrite``. A constant number of queries whatever the number of models."""
+    result = AssignResult()
+    with transaction.atomic():
+        tokenizers = tokenizers_sync()
+        to_update = []
+        for model in Model.objects.prefetch_related("offerings").order_by("slug"):
+            if model.tokenizer_id and not overwrite:
+                result.kept += 1
+                continue
+            hints = [o.tokenizer_hint for o in model.offerings.all() if o.tokenizer_hint]
+            slug = tokenizer_slug_for(model_slug=model.slug, model_name=model.name, creator=model.creator, hints=hints)
+            if slug is None:
+                result.unmatched.append(model.slug)
+                continue
+            if model.tokenizer_id != tokenizers[slug].id:
+                model.tokenizer = tokenizers[slug]
+                to_update.append(model)
+                result.assigned += 1
+            else:
+                result.kept += 1
+        Model.objects.bulk_update(to_update, ["tokenizer"], batch_size=500)
+    if result.assigned:
+        services.prices_changed()
+    return result

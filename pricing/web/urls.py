@@ -1,0 +1,17 @@
+from django.urls import path
+
+from pricing.web import feeds, views
+
+app_name = "web"
+
+urlpatterns = [
+    path("", views.leaderboard, name="leaderboard"),
+    path("calculator/", views.calculator, name="calculator"),
+    path("compare/", views.compare, name="compare"),
+    path("models/<slug:slug>/", views.model_detail, name="model"),
+    path("providers/", views.providers_index, name="providers"),
+    path("providers/<slug:slug>/", views.provider_detail, name="provider"),
+    path("changes/", views.changes, name="changes"),
+    path("changes/feed/", feeds.PriceChangesFeed(), name="changes-feed"),
+    path("methodology/", views.methodology, name="methodology"),
+]

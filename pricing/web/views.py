@@ -1,0 +1,349 @@
+"""Public pages. Thin: read parameters (bad ones fall back to defaults with a notice), call selectors,
+render. Each page runs a fixed number of queries whatever the number of offerings."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.views.decorators.http import require_safe
+
+from pricing import selectors, units
+from pricing.models import Model, Offering, Provider, Source, tier_label
+from pricing.web import charts
+from pricing.web.forms import (
+    CalculatorForm,
+    ChangesForm,
+    CompareForm,
+    LeaderboardForm,
+    Params,
+    read_params,
+)
+
+PAGE_CACHE_SECONDS = 300
+MAX_COMPARE = 6
+
+
+def _cached_by_prices(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Serve a page from the cache until prices change (every ingest resets ``prices_changed_at``) or
+    a few minutes pass (staleness flags depend on the clock): as quick as a static page when warm."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        changed = selectors.prices_changed_at().isoformat()
+        raw = f"{request.path}?{request.GET.urlencode()}|{bool(request.htmx)}|{changed}"  # type: ignore[attr-defined]
+        key = "web:page:" + hashlib.sha256(raw.encode()).hexdigest()
+        cached = cache.get(key)
+        if cached is not None:
+            return HttpResponse(cached, headers={"X-Page-Cache": "hit"})
+        response = view(request, *args, **kwargs)
+        if response.status_code == 200 and not getattr(response, "streaming", False):
+            if hasattr(response, "render"):
+                response.render()
+            cache.set(key, response.content, PAGE_CACHE_SECONDS)
+        return response
+
+    return wrapper
+
+
+def _provider_choices() -> list[tuple[str, str]]:
+    return [(p.slug, p.name) for p in selectors.providers_list()]
+
+
+def _display(params: Params) -> selectors.Display:
+    return selectors.display_for(
+        unit=params["unit"],
+        currency=params["currency"],
+        ratio=params.values.get("ratio") or units.DEFAULT_BLEND_RATIO,
+        mode=params["mode"],
+        language=params["language"],
+    )
+
+
+def _template(request: HttpRequest, full: str, partial: str) -> str:
+    """htmx requests that target the results get the results alone; everything else the page."""
+    target = request.headers.get("HX-Target", "")
+    return partial if request.htmx and target == "results" else full  # type: ignore[attr-defined]
+
+
+@require_safe
+@_cached_by_prices
+def leaderboard(request: HttpRequest) -> HttpResponse:
+    params = read_params(
+        LeaderboardForm,
+        request.GET,
+        providers=_provider_choices(),
+        creators=selectors.creators_list(),
+        currencies=selectors.known_currencies(),
+    )
+    display = _display(params)
+    open_weights = {"yes": True, "no": False}.get(params["open_weights"])
+    offerings = selectors.offerings_with_price_lines(
+        providers=[params["provider"]] if params["provider"] else [],
+        creator=params["creator"],
+        q=params["q"],
+        min_context=params["min_context"] or None,
+        open_weights=open_weights,
+    )
+    rows = selectors.offering_rows(offerings, display=display, rates=selectors.rates_on())
+    # Only offerings with a price in the chosen mode belong in a mode's leaderboard.
+    rows = [r for r in rows if any(p.mode == display.mode for p in r.prices)]
+    descending = params["dir"] == "desc"
+    if params["sort"] == "name":
+        rows.sort(
+            key=lambda r: (r.offering.model.name if r.offering.model else r.offering.provider_model_id).lower(),
+            reverse=descending,
+        )
+    else:
+        rows = selectors.sort_rows(rows, field_name=params["sort"], descending=descending)
+    per_page = len(rows) or 1 if params["per_page"] == "all" else int(params["per_page"])
+    paginator = Paginator(rows, per_page)
+    page = paginator.get_page(params["page"])
+    if params["page"] > paginator.num_pages > 0:
+        params.notices.append(f"There is no page {params['page']}; showing page {page.number}.")
+    context = {
+        "params": params,
+        "form": params.form,
+        "display": display,
+        "page": page,
+        "rows": page.object_list,
+        "total": len(rows),
+        "assumed_ratio": units.ASSUMED_WORDS_PER_TOKEN,
+        "stale_after_hours": settings.SCRAPE_STALE_AFTER_HOURS,
+        "sort_fields": ["input", "cached_input", "output", "blended"],
+    }
+    return render(request, _template(request, "pricing/leaderboard.html", "pricing/_leaderboard_results.html"), context)
+
+
+def _workload_for(params: Params, ratio: units.WordsRatio) -> tuple[units.Workload, dict[str, Any]]:
+    """The workload in tokens for one offering: words and text go through its words-per-token ratio."""
+    words_per_token = ratio.words_per_token
+    amount_unit = params["amount_unit"]
+    counts = {c: params[c] or 0 for c in ("input", "cached_input", "output")}
+    if amount_unit == "text":
+        counts["input"] = len(params["text"].split())
+    if amount_unit in ("words", "text"):
+        tokens = {
+            c: int((units.words_to_tokens(n, words_per_token=words_per_token)).to_integral_value())
+            for c, n in counts.items()
+        }
+    else:
+        tokens = dict(counts)
+    workload = units.Workload(
+        input_tokens=tokens["input"],
+        cached_input_tokens=tokens["cached_input"],
+        output_tokens=tokens["output"],
+        mode=params["mode"],
+    )
+    return workload, {"counts": counts, "tokens": tokens}
+
+
+def _estimates(
+    offerings: list[Offering], params: Params, display: selectors.Display, rates: selectors.Rates
+) -> list[dict[str, Any]]:
+    """Each offering's cost for the workload, cheapest first; a workload in words is converted per
+    offering because tokenizers differ in how many words a token carries."""
+    results = []
+    for offering in offerings:
+        ratio = display.ratio_of(offering)
+        workload, detail = _workload_for(params, ratio)
+        [(_, cost)] = selectors.workload_estimates([offering], workload=workload, display=display, rates=rates)
+        results.append({"offering": offering, "cost": cost, "workload": workload, "ratio": ratio, **detail})
+    results.sort(key=lambda r: (not r["cost"].complete, r["cost"].total))
+    return results
+
+
+@require_safe
+@_cached_by_prices
+def calculator(request: HttpRequest) -> HttpResponse:
+    params = read_params(
+        CalculatorForm, request.GET, providers=_provider_choices(), currencies=selectors.known_currencies()
+    )
+    display = _display(params)
+    if params["amount_unit"] == "text" and not params["text"].strip():
+        params.notices.append("Paste some text to count its words; counting the numbers below as words meanwhile.")
+        params.values["amount_unit"] = "words"
+    offerings = selectors.offerings_with_price_lines(
+        providers=[params["provider"]] if params["provider"] else [], q=params["q"], mode=params["mode"]
+    )
+    results = _estimates(offerings, params, display, selectors.rates_on())
+    limit = len(results) if params["limit"] == "all" else int(params["limit"])
+    example_words = units.tokens_to_words(1_000_000)
+    context = {
+        "params": params,
+        "form": params.form,
+        "display": display,
+        "results": results[:limit],
+        "total": len(results),
+        "example_words": example_words,
+        "text_words": len(params["text"].split()),
+    }
+    return render(request, _template(request, "pricing/calculator.html", "pricing/_calculator_results.html"), context)
+
+
+@require_safe
+def compare(request: HttpRequest) -> HttpResponse:
+    params = read_params(CompareForm, request.GET, currencies=selectors.known_currencies())
+    display = _display(params)
+    wanted = list(dict.fromkeys(params["o"]))
+    if len(wanted) > MAX_COMPARE:
+        params.notices.append(f"Compare takes up to {MAX_COMPARE} offerings; showing the first {MAX_COMPARE}.")
+        wanted = wanted[:MAX_COMPARE]
+    offerings = selectors.offerings_with_price_lines(offering_ids=wanted) if wanted else []
+    found = {o.id: o for o in offerings}
+    missing = [i for i in wanted if i not in found]
+    if missing:
+        params.notices.append(f"No current prices for offering {', '.join(map(str, missing))}; left out.")
+    ordered = [found[i] for i in wanted if i in found]
+    if len(ordered) < 2:
+        params.notices.append("Pick two to six offerings to compare (tick them on the leaderboard).")
+    rates = selectors.rates_on()
+    rows = selectors.offering_rows(ordered, display=display, rates=rates)
+    estimates = {e["offering"].id: e for e in _estimates(ordered, params, display, rates)}
+    # One line per component, mode and tier that any of the offerings prices.
+    line_keys = sorted(
+        {
+            (p.component, p.mode, p.tier_min_tokens, p.tier_max_tokens)
+            for o in ordered
+            for p in getattr(o, "current_prices", [])
+        },
+        key=lambda k: (
+            selectors.HEADLINE_COMPONENTS.index(k[0]) if k[0] in selectors.HEADLINE_COMPONENTS else 99,
+            k[1] != "standard",
+            k[1],
+            k[2] or 0,
+        ),
+    )
+    table = []
+    for component, mode, tier_min, tier_max in line_keys:
+        cells = []
+        for row in rows:
+            match = next(
+                (
+                    p
+                    for p in row.prices
+                    if (p.component, p.mode, p.tier_min_tokens, p.tier_max_tokens)
+                    == (component, mode, tier_min, tier_max)
+                ),
+                None,
+            )
+            amount = None
+            if match is not None:
+                amount = selectors.convert_amount(
+                    match.amount_per_mtok, from_currency=match.currency, display=display, rates=rates, ratio=row.ratio
+                )
+            cells.append({"price": match, "amount": amount})
+        table.append({"component": component, "mode": mode, "tier": tier_label(tier_min, tier_max), "cells": cells})
+    context = {
+        "params": params,
+        "form": params.form,
+        "display": display,
+        "rows": rows,
+        "table": table,
+        "estimates": [estimates[r.offering.id] for r in rows],
+    }
+    return render(request, "pricing/compare.html", context)
+
+
+@require_safe
+@_cached_by_prices
+def model_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    model = get_object_or_404(Model.objects.select_related("tokenizer"), slug=slug)
+    params = read_params(LeaderboardForm, request.GET, currencies=selectors.known_currencies())
+    display = _display(params)
+    offerings = selectors.offerings_with_price_lines(model=slug)
+    rows = selectors.sort_rows(
+        selectors.offering_rows(offerings, display=display, rates=selectors.rates_on()), field_name="blended"
+    )
+    histories = selectors.histories_for(offering_ids=[o.id for o in offerings])
+    now = timezone.now()
+    for row in rows:
+        history = histories.get(row.offering.id, [])
+        row.history = history  # type: ignore[attr-defined]
+        row.chart = charts.price_history_svg(  # type: ignore[attr-defined]
+            title=f"{row.offering.provider.name}: {row.offering.provider_model_id}",
+            prices=history,
+            currency=next((p.currency for p in history), "USD"),
+            now=now,
+        )
+    ratio = (
+        display.ratio_of(offerings[0])
+        if offerings
+        else (
+            units.WordsRatio(model.tokenizer.words_per_token, model.tokenizer.provenance)
+            if model.tokenizer
+            else units.ASSUMED_RATIO
+        )
+    )
+    context = {"model": model, "rows": rows, "display": display, "params": params, "form": params.form, "ratio": ratio}
+    return render(request, "pricing/model.html", context)
+
+
+@require_safe
+def providers_index(request: HttpRequest) -> HttpResponse:
+    sources = list(selectors.sources_with_health())
+    for source in sources:
+        source.health = selectors.source_health(source)  # type: ignore[attr-defined]
+    providers = list(selectors.providers_list())
+    return render(request, "pricing/providers.html", {"sources": sources, "providers": providers})
+
+
+@require_safe
+def provider_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    provider = get_object_or_404(Provider, slug=slug)
+    sources = [s for s in selectors.sources_with_health().filter(provider=provider)]
+    for source in sources:
+        source.health = selectors.source_health(source)  # type: ignore[attr-defined]
+    runs = list(selectors.recent_runs(provider_slug=slug))
+    display = selectors.Display()
+    offerings = selectors.offerings_with_price_lines(providers=[slug])
+    rows = selectors.sort_rows(
+        selectors.offering_rows(offerings, display=display, rates=selectors.rates_on()), field_name="blended"
+    )
+    # Prices for this provider that came from another (aggregator) source are labelled as such.
+    context = {
+        "provider": provider,
+        "sources": sources,
+        "runs": runs,
+        "rows": rows,
+        "display": display,
+        "stale_after_hours": settings.SCRAPE_STALE_AFTER_HOURS,
+    }
+    return render(request, "pricing/provider.html", context)
+
+
+def _changes(request: HttpRequest) -> tuple[Params, list[selectors.PriceChange]]:
+    params = read_params(ChangesForm, request.GET, providers=_provider_choices())
+    changes = selectors.price_changes(
+        providers=[params["provider"]] if params["provider"] else [], model=params["model"], limit=100
+    )
+    return params, changes
+
+
+@require_safe
+@_cached_by_prices
+def changes(request: HttpRequest) -> HttpResponse:
+    params, found = _changes(request)
+    return render(request, "pricing/changes.html", {"params": params, "form": params.form, "changes": found})
+
+
+@require_safe
+def methodology(request: HttpRequest) -> HttpResponse:
+    sources = Source.objects.select_related("provider").order_by("-trust_rank", "slug")
+    context = {
+        "sources": sources,
+        "interval_hours": settings.SCRAPE_INTERVAL_HOURS,
+        "stale_after_hours": settings.SCRAPE_STALE_AFTER_HOURS,
+        "assumed_ratio": units.ASSUMED_WORDS_PER_TOKEN,
+        "example_words": units.tokens_to_words(1_000_000),
+        "blend": units.DEFAULT_BLEND_RATIO,
+    }
+    return render(request, "pricing/methodology.html", context)

@@ -1,0 +1,36 @@
+"""The OpenAPI schema matches the API: schemathesis generates requests from it and checks every
+response (no 5xx, status codes, content types and bodies as documented). Bounded to a few examples
+per operation so the suite stays fast."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from rest_framework.throttling import AnonRateThrottle
+
+from pricing.wsgi import application
+from tests.factories import OfferingFactory, PriceFactory
+
+schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
+
+
+@pytest.fixture
+def priced_offerings(db, monkeypatch):
+    monkeypatch.setattr(AnonRateThrottle, "THROTTLE_RATES", {"anon": "100000/minute"})
+    offering = OfferingFactory(provider_model_id="deepseek-chat")
+    PriceFactory(offering=offering, component="input", amount_per_mtok=Decimal("0.014"))
+    PriceFactory(offering=offering, component="output", amount_per_mtok=Decimal("0.28"))
+    PriceFactory(offering=offering, component="input", amount_per_mtok=Decimal("0.5"), tier_min_tokens=200001)
+
+
+@pytest.mark.slow
+@pytest.mark.django_db
+@schema.parametrize()
+@settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
+def test_the_api_answers_as_its_schema_says(case, priced_offerings):
+    # positive_data_acceptance is left out: a schema cannot say "a currency with a stored rate" or "a
+    # workload of at least one token", and those requests are documented 400s (tests/api/test_bad_input.py).
+    case.call_and_validate(excluded_checks=[schemathesis.checks.positive_data_acceptance])
