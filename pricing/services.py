@@ -546,10 +546,11 @@ class _Applier:
             rows = Price.objects.filter(
                 offering_id__in=chunk,
                 superseded_at__isnull=True,
-                status__in=[Price.Status.PUBLISHED, Price.Status.HELD],
+                status__in=[Price.Status.PUBLISHED, Price.Status.HELD, Price.Status.REJECTED],
             ).select_related("run")
             for price in rows:
                 key = _price_key(price)
+                # Held and rejected proposals are remembered so a scrape never queues a decided one again.
                 (published if price.status == Price.Status.PUBLISHED else held)[key].append(price)
         for timeline in published.values():
             timeline.sort(key=lambda p: p.valid_from)
@@ -616,10 +617,17 @@ class _Applier:
             return
         reason = self._hold_reason(record, offering, covering)
         if reason:
-            if any(p.amount_per_mtok == record.amount_per_mtok and p.source_id == self.source.pk for p in pending):
+            ours = [p for p in pending if p.source_id == self.source.pk and p.amount_per_mtok == record.amount_per_mtok]
+            if any(p.status == Price.Status.HELD for p in ours):
                 self.counts.held += 1  # still awaiting a curator; do not queue it twice
                 return
-            self.supersede.extend(p.pk for p in pending if p.source_id == self.source.pk)
+            covering_id = covering.pk if covering is not None else None
+            if any(p.status == Price.Status.REJECTED and p.replaces_id == covering_id for p in ours):
+                self.counts.unchanged += 1  # a curator already turned this figure down against this price
+                return
+            self.supersede.extend(
+                p.pk for p in pending if p.source_id == self.source.pk and p.status == Price.Status.HELD
+            )
             self.to_create.append(
                 self._new_price(
                     record, offering, valid_from, valid_to, status=Price.Status.HELD, reason=reason, replaces=covering

@@ -8,6 +8,8 @@ from decimal import Decimal
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from rest_framework.throttling import AnonRateThrottle
 
@@ -18,7 +20,19 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
 
 
 @pytest.fixture
-def priced_offerings(db, monkeypatch):
+def connection_kept_open():
+    """schemathesis calls the WSGI app directly, and Django closes "old" connections at the start and end
+    of every request; in a test that would close the test transaction's connection (PostgreSQL). Django's
+    own test client disconnects the same handler for the same reason."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def priced_offerings(db, monkeypatch, connection_kept_open):
     monkeypatch.setattr(AnonRateThrottle, "THROTTLE_RATES", {"anon": "100000/minute"})
     offering = OfferingFactory(provider_model_id="deepseek-chat")
     PriceFactory(offering=offering, component="input", amount_per_mtok=Decimal("0.014"))

@@ -157,6 +157,25 @@ def test_it_does_not_queue_the_same_held_change_twice():
     assert Price.objects.filter(status=Price.Status.HELD).count() == 1
 
 
+def test_it_does_not_queue_again_a_change_a_curator_rejected():
+    ingest(page("acme/a", amount="1"))
+    ingest(page("acme/a", amount="10"))
+    Price.objects.filter(status=Price.Status.HELD).update(status=Price.Status.REJECTED)
+    result = ingest(page("acme/a", amount="10"))
+    assert result.counts.held == 0
+    assert not Price.objects.filter(status=Price.Status.HELD).exists()
+    assert open_price("acme/a").amount_per_mtok == Decimal(1)
+
+
+def test_it_queues_a_different_figure_after_a_rejection():
+    ingest(page("acme/a", amount="1"))
+    ingest(page("acme/a", amount="10"))
+    Price.objects.filter(status=Price.Status.HELD).update(status=Price.Status.REJECTED)
+    result = ingest(page("acme/a", amount="12"))
+    assert result.counts.held == 1
+    assert Price.objects.get(status=Price.Status.HELD).amount_per_mtok == Decimal(12)
+
+
 def test_it_publishes_a_model_that_is_free_from_the_start():
     result = ingest(page("acme/free", amount="0"))
     assert result.counts.held == 0
