@@ -264,6 +264,18 @@ class Price(models.Model):
     def tier_label(self) -> str:
         return tier_label(self.tier_min_tokens, self.tier_max_tokens)
 
+    @property
+    def line_key(self) -> tuple[int, str, str, int | None, int | None, str]:
+        """The price line this row belongs to: one offering, component, mode, tier and currency."""
+        return (
+            self.offering_id,
+            self.component,
+            self.mode,
+            self.tier_min_tokens,
+            self.tier_max_tokens,
+            self.currency,
+        )
+
 
 def tier_label(min_tokens: int | None, max_tokens: int | None) -> str:
     if min_tokens is None and max_tokens is None:

@@ -461,7 +461,9 @@ class _Applier:
         self.now = timezone.now()
         self.effective_from = as_of or self.now
         self.is_archive = as_of is not None
-        self.trust_by_source = dict(Source.objects.values_list("id", "trust_rank"))
+        sources = Source.objects.values_list("id", "trust_rank", "slug")
+        self.trust_by_source = {pk: rank for pk, rank, _ in sources}
+        self.slug_by_source = {pk: slug for pk, _, slug in sources}
         self.counts = Counts()
         self.to_create: list[Price] = []
         self.close_at: dict[dt.datetime, list[int]] = defaultdict(list)
@@ -549,7 +551,7 @@ class _Applier:
                 status__in=[Price.Status.PUBLISHED, Price.Status.HELD, Price.Status.REJECTED],
             ).select_related("run")
             for price in rows:
-                key = _price_key(price)
+                key = price.line_key
                 # Held and rejected proposals are remembered so a scrape never queues a decided one again.
                 (published if price.status == Price.Status.PUBLISHED else held)[key].append(price)
         for timeline in published.values():
@@ -682,8 +684,9 @@ class _Applier:
             return ""
         covering_trust = self.trust_by_source.get(covering.source_id, 1000) if covering.source_id else 1000
         if covering_trust > self.source.trust_rank:
-            who = "a curator" if covering.source_id is None else f"a more trusted source (id {covering.source_id})"
-            return f"disagrees with {who}: {covering.amount_per_mtok} {covering.currency} published"
+            who = "a curator" if covering.source_id is None else self.slug_by_source.get(covering.source_id, "?")
+            published = f"{stored_amount(covering.amount_per_mtok).normalize():f} {covering.currency}"
+            return f"disagrees with {who}, more trusted: {published} published"
         if covering_trust < self.source.trust_rank:
             return ""  # a gap an aggregator filled gives way to the more trusted source's figure
         old = covering.amount_per_mtok
@@ -795,17 +798,6 @@ class _Applier:
         seen = sorted(set(self.seen))
         for chunk in _chunks(seen):
             Price.objects.filter(id__in=chunk).update(last_seen_at=self.now)
-
-
-def _price_key(price: Price) -> PriceKey:
-    return (
-        price.offering_id,
-        price.component,
-        price.mode,
-        price.tier_min_tokens,
-        price.tier_max_tokens,
-        price.currency,
-    )
 
 
 def _covering(timeline: Sequence[Price], moment: dt.datetime) -> Price | None:

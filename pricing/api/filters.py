@@ -28,7 +28,19 @@ class YesNoFilter(django_filters.TypedChoiceFilter):
         super().__init__(choices=[("true", "true"), ("false", "false")], coerce=lambda v: v == "true", **kwargs)
 
 
-class ProviderFilter(django_filters.FilterSet):
+class StrictFilterSet(django_filters.FilterSet):
+    """A parameter given with an empty value is a 400, as everywhere else in the API, not "no filter"."""
+
+    def is_valid(self) -> bool:
+        valid = super().is_valid()
+        for name in self.filters:
+            if name in self.data and self.data.get(name) == "" and name not in self.form.errors:
+                self.form.add_error(name, "An empty value is not accepted; leave the parameter out instead.")
+                valid = False
+        return valid
+
+
+class ProviderFilter(StrictFilterSet):
     q = TextSearchFilter()
 
     class Meta:
@@ -38,7 +50,7 @@ class ProviderFilter(django_filters.FilterSet):
     search = staticmethod(search)
 
 
-class ModelFilter(django_filters.FilterSet):
+class ModelFilter(StrictFilterSet):
     q = TextSearchFilter()
     creator = django_filters.CharFilter(max_length=80, help_text="Who made the model (e.g. meta).")
     open_weights = YesNoFilter(help_text="true or false.")
@@ -50,7 +62,7 @@ class ModelFilter(django_filters.FilterSet):
     search = staticmethod(search)
 
 
-class SourceFilter(django_filters.FilterSet):
+class SourceFilter(StrictFilterSet):
     q = TextSearchFilter()
     kind = django_filters.ChoiceFilter(choices=Source.Kind.choices)
     provider = django_filters.CharFilter(field_name="provider__slug", max_length=80, help_text="Provider slug.")

@@ -61,3 +61,18 @@ def test_it_rejects_a_post_estimate_that_is_not_an_object(api):
 def test_it_is_read_only(api):
     assert api.post("/api/v1/offerings/", {}, format="json").status_code == 405
     assert api.delete("/api/v1/providers/").status_code == 405
+
+
+@pytest.mark.parametrize(
+    "path, parameter",
+    [
+        ("/api/v1/sources/?kind=", "kind"),
+        ("/api/v1/sources/?enabled=", "enabled"),
+        ("/api/v1/models/?creator=", "creator"),
+        ("/api/v1/providers/?q=", "q"),
+    ],
+)
+def test_it_refuses_an_empty_catalogue_filter_naming_it(api, path, parameter):
+    response = api.get(path)
+    assert response.status_code == 400
+    assert parameter in response.json()

@@ -43,7 +43,8 @@ def priced_offerings(db, monkeypatch, connection_kept_open):
 @pytest.mark.slow
 @pytest.mark.django_db
 @schema.parametrize()
-@settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
+# Derandomized: CI must not pass or fail by luck; run with a random seed locally to explore more.
+@settings(max_examples=10, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_the_api_answers_as_its_schema_says(case, priced_offerings):
     # positive_data_acceptance is left out: a schema cannot say "a currency with a stored rate" or "a
     # workload of at least one token", and those requests are documented 400s (tests/api/test_bad_input.py).

@@ -212,7 +212,7 @@ def test_it_turns_an_aggregator_disagreement_with_an_official_price_into_a_revie
     )
     held = Price.objects.get(status=Price.Status.HELD)
     assert (result.counts.held, result.counts.unchanged, result.counts.created) == (1, 1, 1)
-    assert "more trusted source" in held.hold_reason
+    assert held.hold_reason.startswith("disagrees with openai, more trusted:")
     assert held.source.slug == "litellm"
     assert open_price("gpt-4o") == official
     assert open_price("gpt-4o", "output").source.slug == "openai"
