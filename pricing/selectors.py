@@ -8,10 +8,11 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import BooleanField, ExpressionWrapper, Max, Prefetch, Q, QuerySet
+from django.db.models import F, Max, OrderBy, Prefetch, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -292,6 +293,9 @@ class Display:
     def ratio_of(self, offering: Offering) -> units.WordsRatio:
         return words_ratio(offering, self.language, measured=self.measured)
 
+    def ratio_of_tokenizer(self, tokenizer: Tokenizer | None) -> units.WordsRatio:
+        return tokenizer_ratio(tokenizer, self.language, measured=self.measured)
+
     @property
     def unit_label(self) -> str:
         return "1M tokens" if self.unit == "mtok" else "1M words"
@@ -422,13 +426,13 @@ def workload_estimates(
     return results
 
 
-# --- web pages: lean price lines for the leaderboard and calculator ---------------------------------
+# --- offerings with their price lines, ranked on lean rows -------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PriceLine:
-    """The fields of a Price that headline figures and workload costs read, without building model
-    instances: the leaderboard reads thousands of prices and Price instances cost most of its time."""
+    """The fields of a Price that rows, serializers and workload costs read, without building model
+    instances: a list of 1,000 offerings reads thousands of prices, and Price instances cost most of it."""
 
     id: int
     offering_id: int
@@ -438,8 +442,11 @@ class PriceLine:
     tier_max_tokens: int | None
     amount_per_mtok: Decimal
     currency: str
-    last_seen_at: dt.datetime | None
+    original: str
+    valid_from: dt.datetime
+    valid_to: dt.datetime | None
     recorded_at: dt.datetime
+    last_seen_at: dt.datetime | None
     missing_since: dt.datetime | None
     source: Source | None
 
@@ -450,6 +457,7 @@ class PriceLine:
         return tier_label(self.tier_min_tokens, self.tier_max_tokens)
 
 
+LINE_ORDER = ("component", "mode", "tier_min_tokens", "id")
 PRICE_LINE_FIELDS = (
     "id",
     "offering_id",
@@ -459,11 +467,16 @@ PRICE_LINE_FIELDS = (
     "tier_max_tokens",
     "amount_per_mtok",
     "currency",
-    "seen_at",
-    "is_missing",
-    "source_id",
+    "original",
+    "valid_from",
+    "valid_to",
+    "recorded_at",
+    "last_seen_at",
+    "missing_since",
 )
-# Columns of offerings, providers, models and tokenizers no page built on price lines reads.
+# A line's source comes joined into the same query; pages read no other column of it.
+SOURCE_FIELDS = ("id", "slug", "name", "kind")
+# Columns of offerings, providers, models and tokenizers no row or serializer reads.
 UNREAD_OFFERING_FIELDS = (
     "match_key",
     "tokenizer_hint",
@@ -472,50 +485,175 @@ UNREAD_OFFERING_FIELDS = (
     "provider__website",
     "model__match_key",
     "model__tokenizer__provenance_detail",
-    "model__tokenizer__curated_ratios",
 )
 
 
 def offerings_with_price_lines(**filters: object) -> list[Offering]:
-    """``offerings_with_prices`` (same filters) with ``current_prices`` as PriceLines, in three queries
-    whatever the number of offerings; ``offering_row`` and ``workload_estimates`` read them unchanged.
-
-    Converting datetimes costs most of the time on thousands of rows, so the database folds
-    last-seen/recorded into one moment and ``missing_since`` into a flag (``missing_since`` then holds
-    that moment when set: only its presence is read)."""
+    """``offerings_with_prices`` (same filters, same order) with ``current_prices`` as PriceLines, in two
+    queries whatever the number of offerings; ``offering_row`` and ``workload_estimates`` read them as
+    they read prices."""
     offerings_qs = offerings_with_prices(**filters).prefetch_related(None).defer(*UNREAD_OFFERING_FIELDS)  # type: ignore[arg-type]
     as_of = filters.get("as_of")
-    in_force = prices_in_force(as_of=as_of if isinstance(as_of, dt.datetime) else None)
-    offerings = list(offerings_qs)
-    lines_qs = in_force.filter(offering_id__in=offerings_qs.values("id")).annotate(
-        seen_at=Coalesce("last_seen_at", "recorded_at"),
-        is_missing=ExpressionWrapper(Q(missing_since__isnull=False), output_field=BooleanField()),
+    lines_qs = prices_in_force(as_of=as_of if isinstance(as_of, dt.datetime) else None).filter(
+        offering_id__in=offerings_qs.order_by().values("id")
     )
     mode = filters.get("mode")
     if mode:
         lines_qs = lines_qs.filter(mode=mode)
-    sources = {s.id: s for s in Source.objects.all()}
+    offerings = list(offerings_qs)
     by_offering: dict[int, list[PriceLine]] = {o.id: [] for o in offerings}
-    for values in lines_qs.order_by("component", "mode", "tier_min_tokens").values_list(*PRICE_LINE_FIELDS):
-        line_id, offering_id, component, mode_, tier_min, tier_max, amount, currency, seen, missing, source_id = values
-        line = PriceLine(
-            line_id,
-            offering_id,
-            component,
-            mode_,
-            tier_min,
-            tier_max,
-            amount,
-            currency,
-            last_seen_at=seen,
-            recorded_at=seen,
-            missing_since=seen if missing else None,
-            source=sources.get(source_id),
-        )
-        by_offering.setdefault(offering_id, []).append(line)
+    sources: dict[int, Source] = {}
+    columns = (*PRICE_LINE_FIELDS, *(f"source__{name}" for name in SOURCE_FIELDS))
+    width = len(PRICE_LINE_FIELDS)
+    for values in lines_qs.order_by(*LINE_ORDER).values_list(*columns):
+        source_id = values[width]
+        source = None
+        if source_id is not None:
+            source = sources.get(source_id)
+            if source is None:
+                source = sources[source_id] = Source.from_db(lines_qs.db, SOURCE_FIELDS, values[width:])
+        by_offering.setdefault(values[1], []).append(PriceLine(*values[:width], source))  # type: ignore[call-arg]
     for offering in offerings:
         offering.current_prices = by_offering.get(offering.id, [])  # type: ignore[attr-defined]
     return offerings
+
+
+def offering_rows_for(
+    offering_ids: Sequence[int], *, display: Display, rates: Rates, as_of: dt.datetime | None = None, mode: str = ""
+) -> list[OfferingRow]:
+    """Rows of these offerings, in this order, leaving out any without a price in force (two queries;
+    none without ids). Pages load only the rows they show, after ranking on :func:`offering_ids_sorted`."""
+    if not offering_ids:
+        return []
+    loaded = {o.id: o for o in offerings_with_price_lines(as_of=as_of, mode=mode, offering_ids=offering_ids)}
+    return [offering_row(loaded[i], display=display, rates=rates) for i in offering_ids if i in loaded]
+
+
+class LeanLine(NamedTuple):
+    """What ranking and workload costs read of a price line: converting nothing else keeps thousands cheap."""
+
+    component: str
+    mode: str
+    tier_min_tokens: int | None
+    tier_max_tokens: int | None
+    currency: str
+    amount_per_mtok: Decimal
+    seen_at: dt.datetime | None = None
+
+
+@dataclass
+class LeanOffering:
+    id: int
+    tokenizer_id: int | None
+    # The name the leaderboard shows: the canonical model's, else the provider's own id.
+    shown_name: str
+    current_prices: list[LeanLine]
+
+
+def lean_offerings(
+    *, as_of: dt.datetime | None = None, with_seen: bool = False, **filters: object
+) -> list[LeanOffering]:
+    """Offerings matching ``offerings_with_prices`` filters, in its order, each with its price lines in
+    force as LeanLines (one query); ``seen_at`` (last seen, else recorded) only ``with_seen``."""
+    offerings = offerings_with_prices(as_of=as_of, **filters).prefetch_related(None)  # type: ignore[arg-type]
+    lines = prices_in_force(as_of=as_of).filter(offering_id__in=offerings.order_by().values("id"))
+    mode = filters.get("mode")
+    if mode:
+        lines = lines.filter(mode=mode)
+    seen: tuple[str, ...] = ()
+    if with_seen:
+        lines, seen = lines.annotate(seen_at=Coalesce("last_seen_at", "recorded_at")), ("seen_at",)
+    rows = lines.order_by(
+        "offering__provider__name", "offering__provider_model_id", "offering_id", *LINE_ORDER
+    ).values_list(
+        "offering_id",
+        "offering__model__tokenizer_id",
+        "offering__model__name",
+        "offering__provider_model_id",
+        "component",
+        "mode",
+        "tier_min_tokens",
+        "tier_max_tokens",
+        "currency",
+        "amount_per_mtok",
+        *seen,
+    )
+    result: list[LeanOffering] = []
+    current: LeanOffering | None = None
+    for offering_id, tokenizer_id, model_name, model_id, *line in rows:
+        if current is None or current.id != offering_id:
+            current = LeanOffering(offering_id, tokenizer_id, model_name or model_id, [])
+            result.append(current)
+        current.current_prices.append(LeanLine(*line))
+    return result
+
+
+# Orders the database applies to offering columns, by the API's ``ordering`` names.
+OFFERING_DB_ORDER = {
+    "provider": ("provider__name", "provider_model_id"),
+    "model_id": ("provider_model_id", "provider__name"),
+    "name": ("name", "provider__name"),
+}
+# Orders computed on lean lines: headline prices, when last verified, and the shown name.
+RANKED_ORDERS = (*HEADLINE_COMPONENTS, "blended", "last_verified_at", "shown_name")
+
+
+def offering_ids_sorted(
+    *, sort: str, descending: bool = False, display: Display, rates: Rates, **filters: object
+) -> list[int]:
+    """Ids of every offering matching ``offerings_with_prices`` filters, sorted on ``sort``: a headline
+    price in the display's unit and currency (``blended`` too), ``last_verified_at``, ``shown_name``,
+    an ``OFFERING_DB_ORDER`` or ``context_window``. Unknown values come last either way; ties keep
+    provider order. Two queries whatever the number of offerings, and no model instance."""
+    if sort in OFFERING_DB_ORDER or sort == "context_window":
+        matching = offerings_with_prices(**filters).prefetch_related(None)  # type: ignore[arg-type]
+        if sort == "context_window":
+            column = F("context_window")
+            order: list[str | OrderBy] = [column.desc(nulls_last=True) if descending else column.asc(nulls_last=True)]
+        else:
+            order = [f"-{name}" if descending else name for name in OFFERING_DB_ORDER[sort]]
+        return list(matching.order_by(*order, "id").values_list("id", flat=True))
+    if sort not in RANKED_ORDERS:
+        raise ValueError(f"cannot sort offerings on {sort!r}")
+    offerings = lean_offerings(with_seen=sort == "last_verified_at", **filters)  # type: ignore[arg-type]
+    tokenizers = Tokenizer.objects.only("id", "words_per_token", "provenance", "curated_ratios").in_bulk()
+    ratios: dict[int | None, units.WordsRatio] = {}
+
+    def headline(offering: LeanOffering, component: str) -> LeanLine | None:
+        # base_tier reads only the fields a LeanLine shares with a Price.
+        return base_tier(offering.current_prices, component=component, mode=display.mode)  # type: ignore[arg-type,return-value]
+
+    def amount_of(offering: LeanOffering, component: str) -> Decimal | None:
+        line = headline(offering, component)
+        if line is None:
+            return None
+        if offering.tokenizer_id not in ratios:
+            ratios[offering.tokenizer_id] = display.ratio_of_tokenizer(tokenizers.get(offering.tokenizer_id))  # type: ignore[arg-type]
+        return convert_amount(
+            line.amount_per_mtok,
+            from_currency=line.currency,
+            display=display,
+            rates=rates,
+            ratio=ratios[offering.tokenizer_id],
+        )
+
+    def key(offering: LeanOffering) -> object:
+        if sort == "shown_name":
+            return offering.shown_name.lower()
+        if sort == "last_verified_at":
+            seen = [line.seen_at for c in HEADLINE_COMPONENTS if (line := headline(offering, c)) is not None]
+            return max(seen) if seen else None  # type: ignore[type-var]
+        if sort == "blended":
+            input_, output = amount_of(offering, "input"), amount_of(offering, "output")
+            if input_ is None or output is None:
+                return None
+            return units.blended(input_, output, ratio=display.ratio)
+        return amount_of(offering, sort)
+
+    keyed = [(key(o), o.id) for o in offerings]
+    known = [pair for pair in keyed if pair[0] is not None]
+    known.sort(key=lambda pair: pair[0], reverse=descending)  # type: ignore[arg-type,return-value]
+    return [i for _, i in known] + [i for k, i in keyed if k is None]
 
 
 def creators_list() -> list[str]:
@@ -572,6 +710,13 @@ def words_ratio(
     No query when the model's tokenizer was select_related and ``measured`` comes from
     :func:`measured_ratios` (for English, none is needed when the tokenizer itself was measured)."""
     tokenizer = offering.model.tokenizer if offering.model_id and offering.model else None
+    return tokenizer_ratio(tokenizer, language, measured=measured)
+
+
+def tokenizer_ratio(
+    tokenizer: Tokenizer | None, language: str = "en", *, measured: dict[int, TokenizerMeasurement] | None = None
+) -> units.WordsRatio:
+    """:func:`words_ratio` of a tokenizer (None: the model or its tokenizer is unknown)."""
     if tokenizer is None:
         return units.ASSUMED_RATIO
     if language == "en" and tokenizer.provenance == Tokenizer.Provenance.MEASURED:

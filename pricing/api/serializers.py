@@ -84,7 +84,11 @@ class PriceSerializer(serializers.Serializer):
 
 
 def price_line(
-    price: Price, *, display: selectors.Display, rates: selectors.Rates, ratio: units.WordsRatio | None = None
+    price: Price | selectors.PriceLine,
+    *,
+    display: selectors.Display,
+    rates: selectors.Rates,
+    ratio: units.WordsRatio | None = None,
 ) -> dict[str, Any]:
     converted = selectors.convert_amount(
         price.amount_per_mtok,
@@ -106,7 +110,7 @@ def price_line(
         "valid_to": iso(price.valid_to),
         "recorded_at": iso(price.recorded_at),
         "last_seen_at": iso(price.last_seen_at),
-        "source": price.source.slug if price.source_id and price.source else None,
+        "source": price.source.slug if price.source is not None else None,
     }
 
 

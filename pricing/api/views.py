@@ -14,7 +14,6 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import F
 from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.utils.cache import get_conditional_response
@@ -135,12 +134,6 @@ def checked_id(pk: str) -> int:
 
 # --- offerings ------------------------------------------------------------------------------------------
 
-OFFERING_DB_ORDER = {
-    "provider": ("provider__name", "provider_model_id"),
-    "model_id": ("provider_model_id", "provider__name"),
-    "name": ("name", "provider__name"),
-}
-
 
 @extend_schema_view(
     list=extend_schema(
@@ -175,33 +168,21 @@ class OfferingViewSet(ApiView):
         filters = params.filters_from(values)
         display = params.display_from(values)
         rates = params.rates_for(currency=display.currency, as_of=values.get("as_of"))
-        offerings = selectors.offerings_with_prices(as_of=values.get("as_of"), **filters.as_selector_kwargs())
         field_name, descending = split_ordering(values["ordering"])
         limit, offset = values["limit"], values["offset"]
-        if field_name in OFFERING_DB_ORDER or field_name == "context_window":
-            if field_name == "context_window":
-                column = F("context_window")
-                order = [column.desc(nulls_last=True) if descending else column.asc(nulls_last=True), "id"]
-            else:
-                order = [f"-{name}" if descending else name for name in OFFERING_DB_ORDER[field_name]]
-            count = offerings.count()
-            page = offerings.order_by(*order, "id")[offset : offset + limit]
-            rows = selectors.offering_rows(page, display=display, rates=rates)
-        else:
-            # Sort every offering on lean price lines, then load full prices for the page only.
-            lean = selectors.offering_rows(
-                selectors.offerings_with_price_lines(as_of=values.get("as_of"), **filters.as_selector_kwargs()),
-                display=display,
-                rates=rates,
-            )
-            if field_name in params.PRICE_FIELDS:
-                lean = selectors.sort_rows(lean, field_name=field_name, descending=descending)
-            else:
-                lean = sort_on(lean, key=lambda row: row.last_verified_at, descending=descending)
-            count = len(lean)
-            page_ids = [row.offering.id for row in lean[offset : offset + limit]]
-            full = {o.id: o for o in offerings.filter(id__in=page_ids)} if page_ids else {}
-            rows = [selectors.offering_row(full[i], display=display, rates=rates) for i in page_ids if i in full]
+        # Rank every offering on lean rows, then load full prices for the page only.
+        ids = selectors.offering_ids_sorted(
+            sort=field_name,
+            descending=descending,
+            display=display,
+            rates=rates,
+            as_of=values.get("as_of"),
+            **filters.as_selector_kwargs(),
+        )
+        count = len(ids)
+        rows = selectors.offering_rows_for(
+            ids[offset : offset + limit], display=display, rates=rates, as_of=values.get("as_of"), mode=filters.mode
+        )
         context = {"display": display, "rates": rates}
         shaped = [out.OfferingSerializer(row, context=context).data for row in rows]
         return self.page(request, rows=shaped, count=count, values=values)
@@ -213,10 +194,10 @@ class OfferingViewSet(ApiView):
         values = params.read(params.OfferingDetailParams, request.query_params)
         display = params.display_from(values)
         rates = params.rates_for(currency=display.currency, as_of=values.get("as_of"))
-        offering = selectors.offerings_with_prices(as_of=values.get("as_of"), offering_ids=[offering_id]).first()
-        if offering is None:
+        rows = selectors.offering_rows_for([offering_id], display=display, rates=rates, as_of=values.get("as_of"))
+        if not rows:
             raise NotFound("No offering with this id has a price in force at that time.")
-        row = selectors.offering_row(offering, display=display, rates=rates)
+        [row] = rows
         return out.OfferingSerializer(row, context={"display": display, "rates": rates}).data
 
     @action(detail=True, methods=["get"])

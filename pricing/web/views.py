@@ -85,37 +85,34 @@ def leaderboard(request: HttpRequest) -> HttpResponse:
         currencies=selectors.known_currencies(),
     )
     display = _display(params)
-    open_weights = {"yes": True, "no": False}.get(params["open_weights"])
-    offerings = selectors.offerings_with_price_lines(
+    rates = selectors.rates_on()
+    # Rank every offering on lean price lines, then build rows for the page shown only. Only offerings
+    # with a price in the chosen mode belong in a mode's leaderboard.
+    ids = selectors.offering_ids_sorted(
+        sort="shown_name" if params["sort"] == "name" else params["sort"],
+        descending=params["dir"] == "desc",
+        display=display,
+        rates=rates,
+        mode=display.mode,
         providers=[params["provider"]] if params["provider"] else [],
         creator=params["creator"],
         q=params["q"],
         min_context=params["min_context"] or None,
-        open_weights=open_weights,
+        open_weights={"yes": True, "no": False}.get(params["open_weights"]),
     )
-    rows = selectors.offering_rows(offerings, display=display, rates=selectors.rates_on())
-    # Only offerings with a price in the chosen mode belong in a mode's leaderboard.
-    rows = [r for r in rows if any(p.mode == display.mode for p in r.prices)]
-    descending = params["dir"] == "desc"
-    if params["sort"] == "name":
-        rows.sort(
-            key=lambda r: (r.offering.model.name if r.offering.model else r.offering.provider_model_id).lower(),
-            reverse=descending,
-        )
-    else:
-        rows = selectors.sort_rows(rows, field_name=params["sort"], descending=descending)
-    per_page = len(rows) or 1 if params["per_page"] == "all" else int(params["per_page"])
-    paginator = Paginator(rows, per_page)
+    per_page = len(ids) or 1 if params["per_page"] == "all" else int(params["per_page"])
+    paginator = Paginator(ids, per_page)
     page = paginator.get_page(params["page"])
     if params["page"] > paginator.num_pages > 0:
         params.notices.append(f"There is no page {params['page']}; showing page {page.number}.")
+    rows = selectors.offering_rows_for(list(page.object_list), display=display, rates=rates, mode=display.mode)
     context = {
         "params": params,
         "form": params.form,
         "display": display,
         "page": page,
-        "rows": page.object_list,
-        "total": len(rows),
+        "rows": rows,
+        "total": len(ids),
         "assumed_ratio": units.ASSUMED_WORDS_PER_TOKEN,
         "stale_after_hours": settings.SCRAPE_STALE_AFTER_HOURS,
         "sort_fields": ["input", "cached_input", "output", "blended"],
