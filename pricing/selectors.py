@@ -256,7 +256,8 @@ def source_health(source: Source) -> str:
     """``ok``, ``failing`` (its latest run failed), ``stale`` (no success lately), ``never`` or ``disabled``."""
     if not source.enabled:
         return "disabled"
-    latest = source.latest_runs[0] if getattr(source, "latest_runs", None) else None
+    latest_runs = getattr(source, "latest_runs", None)  # prefetched by sources_with_health
+    latest = latest_runs[0] if latest_runs else None
     if latest is not None and latest.status == ScrapeRun.Status.FAILED:
         return "failing"
     if source.last_success_at is None:

@@ -205,7 +205,7 @@ def token_count(help_text: str) -> serializers.IntegerField:
 class EstimateParams(PageParams, FilterParams, DisplayParams):
     """A workload, in tokens, in words (through each offering's words-per-token ratio) or as a text."""
 
-    unit = None  # an estimate is a cost, not a price per unit
+    unit = None  # type: ignore[assignment]  # an estimate is a cost, not a price per unit (DRF drops the field)
     input_tokens = token_count("Prompt tokens read at the input price")
     cached_input_tokens = token_count("Prompt tokens read from the cache")
     cache_write_5m_tokens = token_count("Prompt tokens written to a 5-minute cache")

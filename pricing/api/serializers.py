@@ -76,11 +76,20 @@ class PriceSerializer(serializers.Serializer):
     valid_to = nullable_datetime(help_text="When the provider stopped charging it; null = still charged.")
     recorded_at = serializers.DateTimeField(read_only=True, help_text="When we learned it.")
     last_seen_at = nullable_datetime()
-    source = nullable_str(help_text="Slug of the source it was read from; null when a curator set it.")
+    # Fields named "source" are what DRF allows and the API promises; the stubs take them for Field.source.
+    source = nullable_str(  # type: ignore[assignment]
+        help_text="Slug of the source it was read from; null when a curator set it."
+    )
 
     def to_representation(self, price: Price) -> dict[str, Any]:
         context = self.context
         return price_line(price, display=context["display"], rates=context["rates"], ratio=context.get("ratio"))
+
+
+def _offering_ratio(price: Price | selectors.PriceLine, display: selectors.Display) -> units.WordsRatio:
+    if not isinstance(price, Price):
+        raise TypeError("a price line is shaped with its offering's words-per-token ratio; pass ratio=")
+    return display.ratio_of(price.offering)
 
 
 def price_line(
@@ -95,7 +104,7 @@ def price_line(
         from_currency=price.currency,
         display=display,
         rates=rates,
-        ratio=ratio or display.ratio_of(price.offering),
+        ratio=ratio or _offering_ratio(price, display),
     )
     return {
         "component": price.component,
@@ -187,7 +196,7 @@ class OfferingSerializer(serializers.Serializer):
     last_verified_at = nullable_datetime(help_text="When a source last showed the headline prices.")
     stale = serializers.BooleanField(read_only=True)
     missing = serializers.BooleanField(read_only=True, help_text="The source stopped listing a headline price.")
-    source = nullable_str(help_text="Slug of the source of the input price.")
+    source = nullable_str(help_text="Slug of the source of the input price.")  # type: ignore[assignment]
     prices = PriceSerializer(many=True, read_only=True)
 
     def to_representation(self, row: selectors.OfferingRow) -> dict[str, Any]:
@@ -240,7 +249,7 @@ class ChangeSerializer(serializers.Serializer):
     unit = serializers.CharField(read_only=True)
     changed_at = serializers.DateTimeField(read_only=True, help_text="When the new amount took effect.")
     recorded_at = serializers.DateTimeField(read_only=True, help_text="When we learned it.")
-    source = nullable_str()
+    source = nullable_str()  # type: ignore[assignment]
 
     def to_representation(self, change: selectors.PriceChange) -> dict[str, Any]:
         display: selectors.Display = self.context["display"]
@@ -290,7 +299,9 @@ class ProviderSerializer(serializers.ModelSerializer):
 
 
 class ModelSerializer(serializers.ModelSerializer):
-    tokenizer = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    tokenizer: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, allow_null=True
+    )
     words_per_token = AmountField()
     words_per_token_source = serializers.CharField(read_only=True)
 
@@ -343,7 +354,9 @@ class RunSerializer(serializers.ModelSerializer):
 
 
 class SourceSerializer(serializers.ModelSerializer):
-    provider = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    provider: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, allow_null=True
+    )
     last_run = serializers.SerializerMethodField()
     health = serializers.SerializerMethodField()
 

@@ -53,7 +53,7 @@ class ApiView(viewsets.GenericViewSet):
     """Shared behaviour: exact JSON or CSV, conditional GETs, cached pages, 400s for bad formats."""
 
     renderer_classes = [ExactJSONRenderer, BrowsableAPIRenderer, CSVRenderer]
-    pagination_class = None
+    pagination_class: type[LimitOffsetPagination] | None = None
     filter_backends: list[Any] = []
 
     def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
@@ -89,7 +89,7 @@ class ApiView(viewsets.GenericViewSet):
         response = Response(build())
         response.accepted_renderer = request.accepted_renderer
         response.accepted_media_type = request.accepted_media_type
-        response.renderer_context = self.get_renderer_context()
+        response.renderer_context = self.get_renderer_context()  # type: ignore[attr-defined]  # what DRF's finalize sets
         response.render()
         if cacheable:
             cache.set(key, (response.content, response["Content-Type"]), CACHE_SECONDS)
@@ -360,7 +360,7 @@ class CatalogueView(mixins.ListModelMixin, ApiView):
     pagination_class = StrictPagination
     filter_backends = [DjangoFilterBackend]
 
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:  # type: ignore[override]
         return self.respond(request, lambda: super(CatalogueView, self).list(request, *args, **kwargs).data)
 
     def get_queryset(self) -> Any:
@@ -403,7 +403,7 @@ class SourceViewSet(CatalogueView):
     def queryset_of(self) -> Any:
         return selectors.sources_with_health()
 
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:  # type: ignore[override]
         # Health moves with runs, not prices: no price-stamped ETag or cache here.
         return super(CatalogueView, self).list(request, *args, **kwargs)
 
@@ -480,7 +480,7 @@ def estimates_for(
     by_ratio: dict[units.WordsRatio, list[Any]] = {}
     for offering in offerings:
         by_ratio.setdefault(display.ratio_of(offering), []).append(offering)
-    results = []
+    results: list[tuple[Any, units.WorkloadCost, units.WordsRatio]] = []
     for ratio, group in by_ratio.items():
 
         def tokens(count: int, words: int, *, ratio: units.WordsRatio = ratio) -> int:
