@@ -1,0 +1,109 @@
+"""The bundled snapshot: built by our parsers from dated copies, loaded on an empty database through the
+ordinary ingest, labelled as a snapshot, and superseded by the first live scrape."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+
+from pricing import services
+from pricing.models import Price, ScrapeRun
+from pricing.snapshot import CaptureSpec, snapshot_build, snapshot_entries, snapshot_load
+from providers.base import Document
+
+pytestmark = pytest.mark.django_db
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "providers"
+CURATED = Path(settings.BASE_DIR) / "pricing" / "snapshot" / "curated"
+JULY = dt.datetime(2026, 7, 18, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def snapshot(tmp_path) -> Path:
+    path = tmp_path / "snapshot.json.gz"
+    snapshot_build(
+        captures=[CaptureSpec(source="openrouter", path=FIXTURES / "openrouter" / "models.json", as_of=JULY)],
+        output=path,
+        curated=CURATED,
+    )
+    return path
+
+
+def test_it_builds_dated_entries_from_captures_and_curated_history(snapshot):
+    entries = list(snapshot_entries(snapshot))
+    assert {(e["source"], e.get("kind", "snapshot")) for e in entries} == {
+        ("openrouter", "snapshot"),
+        ("deepseek", "curated"),
+    }
+    assert [e["as_of"] for e in entries] == sorted(e["as_of"] for e in entries)
+    openrouter = next(e for e in entries if e["source"] == "openrouter")
+    assert openrouter["as_of"] == JULY.isoformat()
+    assert all(Decimal(r["amount"]) >= 0 for r in openrouter["records"])
+
+
+def test_it_loads_an_empty_database_as_dated_snapshot_runs(snapshot):
+    results = snapshot_load(path=snapshot)
+    assert results and all(r.ok for r in results)
+    runs = ScrapeRun.objects.filter(source__slug="openrouter")
+    assert [r.kind for r in runs] == [ScrapeRun.Kind.SNAPSHOT]
+    assert Price.objects.filter(run__kind=ScrapeRun.Kind.SNAPSHOT, valid_from=JULY).exists()
+
+
+def test_it_keeps_the_seed_articles_deepseek_figure_as_curated_history(snapshot):
+    snapshot_load(path=snapshot)
+    promo = Price.objects.get(
+        offering__provider__slug="deepseek",
+        offering__provider_model_id="deepseek-chat",
+        component="cached_input",
+        amount_per_mtok=Decimal("0.014"),
+    )
+    assert promo.run.kind == ScrapeRun.Kind.CURATED
+    assert promo.valid_to == dt.datetime(2025, 2, 8, 16, tzinfo=dt.UTC)
+    assert "api-docs.deepseek.com" in promo.run.note
+
+
+def test_it_leaves_a_database_with_prices_alone(snapshot):
+    snapshot_load(path=snapshot)
+    rows = Price.objects.count()
+    assert snapshot_load(path=snapshot) == []
+    assert Price.objects.count() == rows
+
+
+def test_the_first_live_scrape_supersedes_the_snapshot_without_new_rows(snapshot):
+    snapshot_load(path=snapshot)
+    rows = Price.objects.count()
+    result = services.scrape_source(
+        slug="openrouter",
+        document=Document(
+            url="https://openrouter.ai/api/v1/models", content=(FIXTURES / "openrouter" / "models.json").read_bytes()
+        ),
+    )
+    assert result.ok and result.counts.created == 0 and result.counts.changed == 0
+    assert Price.objects.count() == rows
+    assert not Price.objects.filter(source__slug="openrouter", run__kind=ScrapeRun.Kind.SNAPSHOT).exists()
+
+
+def test_the_command_refuses_a_missing_snapshot(tmp_path):
+    with pytest.raises(Exception, match="no snapshot"):
+        call_command("snapshot", "load", "--path", str(tmp_path / "absent.json.gz"))
+
+
+def test_it_refuses_a_snapshot_of_an_unknown_format(tmp_path):
+    path = tmp_path / "future.json.gz"
+    with gzip.open(path, "wt") as handle:
+        json.dump({"format": 99, "entries": []}, handle)
+    with pytest.raises(ValueError, match="unknown snapshot format"):
+        list(snapshot_entries(path))
+
+
+def test_the_bundled_snapshot_loads_every_source():
+    results = snapshot_load(path=settings.SNAPSHOT_PATH)
+    assert all(r.ok for r in results)
+    assert {r.source for r in results} >= {"openai", "anthropic", "google", "deepseek", "openrouter", "litellm"}
