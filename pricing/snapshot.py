@@ -20,8 +20,10 @@ from django.db import connection
 
 from pricing import services
 from pricing.models import Price, ScrapeRun
+from pricing.rates import exchange_rates_ingest
 from providers import get_scraper
 from providers.base import Document, ScrapedPrice, decimal_to_str
+from providers.ecb import ECBRates, RateRecord
 
 SNAPSHOT_FORMAT = 1
 _DATE_IN_NAME = re.compile(r"__(\d{4}-\d{2}-\d{2})")
@@ -113,7 +115,27 @@ def curated_entries(folder: Path) -> list[dict[str, Any]]:
     return entries
 
 
-def snapshot_build(*, captures: list[CaptureSpec], output: Path, curated: Path | None = None) -> dict[str, int]:
+def rates_for_entries(rates_file: Path, entries: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """The ECB's rates of the days the snapshot needs: the last quoted day on or before each entry's
+    date (what a page showed then converts at), and the latest day of the file (what "now" converts at)."""
+    records = ECBRates().parse(rates_file.read_bytes())
+    days = sorted({r.date for r in records})
+    wanted = {days[-1]}
+    for entry in entries:
+        as_of = dt.datetime.fromisoformat(entry["as_of"]).date()
+        earlier = [day for day in days if day <= as_of]
+        if earlier:
+            wanted.add(earlier[-1])
+    return [
+        {"date": r.date.isoformat(), "currency": r.currency, "units_per_eur": str(r.units_per_eur)}
+        for r in records
+        if r.date in wanted
+    ]
+
+
+def snapshot_build(
+    *, captures: list[CaptureSpec], output: Path, curated: Path | None = None, rates_file: Path | None = None
+) -> dict[str, int]:
     """Parse each capture with its adapter and write the snapshot file; returns records per source."""
     entries: list[dict[str, Any]] = curated_entries(curated) if curated else []
     totals = {f"{e['source']} (curated)": len(e["records"]) for e in entries}
@@ -131,27 +153,46 @@ def snapshot_build(*, captures: list[CaptureSpec], output: Path, curated: Path |
             }
         )
         totals[spec.source] = totals.get(spec.source, 0) + len(records)
-    payload = {"format": SNAPSHOT_FORMAT, "built_at": dt.datetime.now(dt.UTC).isoformat(), "entries": entries}
+    rates = rates_for_entries(rates_file, entries) if rates_file else []
+    if rates:
+        totals["exchange rates"] = len(rates)
+    payload = {
+        "format": SNAPSHOT_FORMAT,
+        "built_at": dt.datetime.now(dt.UTC).isoformat(),
+        "entries": entries,
+        "rates": rates,
+    }
     output.parent.mkdir(parents=True, exist_ok=True)
     with gzip.open(output, "wt", encoding="utf-8") as handle:
         json.dump(payload, handle, ensure_ascii=False, separators=(",", ":"))
     return totals
 
 
-def snapshot_entries(path: Path) -> Iterator[dict[str, Any]]:
+def snapshot_read(path: Path) -> dict[str, Any]:
     with gzip.open(path, "rt", encoding="utf-8") as handle:
-        payload = json.load(handle)
+        payload: dict[str, Any] = json.load(handle)
     if payload.get("format") != SNAPSHOT_FORMAT:
         raise ValueError(f"{path}: unknown snapshot format {payload.get('format')!r}")
-    yield from sorted(payload["entries"], key=lambda e: (e["as_of"], e["source"]))
+    return payload
+
+
+def snapshot_entries(path: Path) -> Iterator[dict[str, Any]]:
+    yield from sorted(snapshot_read(path)["entries"], key=lambda e: (e["as_of"], e["source"]))
 
 
 def snapshot_load(*, path: Path, force: bool = False) -> list[services.RunResult]:
     """Ingest the snapshot, oldest copy first, unless the database already holds prices."""
     if Price.objects.exists() and not force:
         return []
+    payload = snapshot_read(path)
+    exchange_rates_ingest(
+        records=[
+            RateRecord(dt.date.fromisoformat(r["date"]), r["currency"], Decimal(r["units_per_eur"]))
+            for r in payload.get("rates", [])
+        ]
+    )
     results = []
-    for entry in snapshot_entries(path):
+    for entry in sorted(payload["entries"], key=lambda e: (e["as_of"], e["source"])):
         records = [record_from_json(r) for r in entry["records"]]
         results.append(
             services.records_ingest(

@@ -256,3 +256,39 @@ def test_it_is_scheduled_daily_by_beat(settings):
     from pricing.tasks import refresh_exchange_rates
 
     assert refresh_exchange_rates.name == entry["task"]
+
+
+# --- the ECB's full-history CSV (eurofxref-hist.csv, or the zip it is published in) ----------------
+
+
+def test_it_reads_the_full_history_csv_skipping_unquoted_currencies(fixture_bytes):
+    records = ECBRates().parse(fixture_bytes("rates/eurofxref-hist.csv"))
+    by_day = {(r.date, r.currency): r.units_per_eur for r in records}
+    assert by_day[(dt.date(2026, 10, 30), "CNY")] == Decimal("7.4326")
+    assert by_day[(dt.date(2026, 10, 30), "ISK")] == Decimal("136")
+    assert (dt.date(2008, 12, 31), "ISK") not in by_day  # "N/A": not quoted that day
+    assert records == sorted(records, key=lambda r: (r.date, r.currency))
+
+
+def test_it_reads_the_csv_inside_the_ecbs_zip(fixture_bytes):
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("eurofxref-hist.csv", fixture_bytes("rates/eurofxref-hist.csv"))
+    assert ECBRates().parse(buffer.getvalue()) == ECBRates().parse(fixture_bytes("rates/eurofxref-hist.csv"))
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"Date,USD\n30 Oct 2026,1.16\n", "is not a date"),
+        (b"Date,USD\n2026-10-30,-1\n", "not a positive number"),
+        (b"Date,USD\n", "holds no rates"),
+        (b"PK\x03\x04 broken", "not a readable zip"),
+    ],
+)
+def test_it_refuses_a_history_file_it_cannot_read(content, message):
+    with pytest.raises(ParseError, match=message):
+        ECBRates().parse(content)

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.management import call_command
 
 from pricing import services
-from pricing.models import Price, ScrapeRun
+from pricing.models import ExchangeRate, Price, ScrapeRun
 from pricing.snapshot import CaptureSpec, snapshot_build, snapshot_entries, snapshot_load
 from providers.base import Document
 
@@ -107,3 +107,22 @@ def test_the_bundled_snapshot_loads_every_source():
     results = snapshot_load(path=settings.SNAPSHOT_PATH)
     assert all(r.ok for r in results)
     assert {r.source for r in results} >= {"openai", "anthropic", "google", "deepseek", "openrouter", "litellm"}
+
+
+def test_it_carries_the_ecb_rates_of_the_days_it_needs(tmp_path):
+    path = tmp_path / "snapshot.json.gz"
+    snapshot_build(
+        captures=[CaptureSpec(source="openrouter", path=FIXTURES / "openrouter" / "models.json", as_of=JULY)],
+        output=path,
+        rates_file=FIXTURES.parent / "rates" / "eurofxref-hist.csv",
+    )
+    snapshot_load(path=path)
+    # The latest quoted day on or before the capture, and the latest day of the file.
+    assert set(ExchangeRate.objects.values_list("date", flat=True)) == {dt.date(2026, 7, 17), dt.date(2026, 10, 30)}
+    assert ExchangeRate.objects.get(currency="CNY", date=dt.date(2026, 7, 17)).units_per_eur == Decimal("7.7501")
+
+
+def test_the_bundled_snapshot_carries_rates_to_convert_its_cny_prices():
+    snapshot_load(path=settings.SNAPSHOT_PATH)
+    for currency in ("CNY", "USD"):
+        assert ExchangeRate.objects.filter(currency=currency).exists()

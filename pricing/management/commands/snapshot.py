@@ -30,6 +30,9 @@ class Command(BaseCommand):
             default=settings.BASE_DIR / "pricing" / "snapshot" / "curated",
             help="curated history files to include (build)",
         )
+        parser.add_argument(
+            "--rates", type=Path, help="the ECB's rate history (eurofxref-hist.zip or .csv), for the snapshot (build)"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "load":
@@ -46,7 +49,9 @@ class Command(BaseCommand):
         captures = [spec for folder in options["pages"] for spec in self._captures(folder)]
         if not captures:
             raise CommandError("no dated captures found; pass --pages DIR ...")
-        totals = snapshot_build(captures=captures, output=options["path"], curated=options["curated"])
+        totals = snapshot_build(
+            captures=captures, output=options["path"], curated=options["curated"], rates_file=options["rates"]
+        )
         for source, count in sorted(totals.items()):
             self.stdout.write(f"{source}: {count} records")
 
