@@ -21,6 +21,7 @@ setup: install
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py sync_sources
 	$(BIN)/python manage.py snapshot load
+	$(BIN)/python manage.py measure_tokenizers
 	$(BIN)/python manage.py collectstatic --no-input -v0
 
 # Web on http://127.0.0.1:8000, a Celery worker and beat, on embedded defaults unless configured.

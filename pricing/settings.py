@@ -157,6 +157,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "pricing.tasks.refresh_exchange_rates",
         "schedule": crontab(minute=30, hour=15),
     },
+    # Links models that scrapes created since to their tokenizers; unchanged measurements write nothing.
+    "every-day-measure-and-assign-tokenizers": {
+        "task": "pricing.tasks.measure_tokenizers",
+        "schedule": crontab(minute=0, hour=4),
+    },
 }
 
 # --- scraping --------------------------------------------------------------------------------------

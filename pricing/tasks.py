@@ -86,8 +86,9 @@ def refresh_exchange_rates(history: bool = False) -> dict[str, int]:
 @shared_task(soft_time_limit=600, time_limit=660)
 def measure_tokenizers() -> dict[str, object]:
     """Measure every installed tokenizer on the reference corpus and link models to tokenizers.
-    Run after a tokenizer package or the corpus changes (``manage.py measure_tokenizers`` is its twin);
-    unchanged inputs write nothing, so running it on a schedule is harmless."""
+    Scheduled daily (CELERY_BEAT_SCHEDULE "every-day-measure-and-assign-tokenizers") so models that
+    scrapes created get their tokenizer; ``manage.py measure_tokenizers`` is its twin. Unchanged
+    inputs write nothing."""
     from pricing import measurement
 
     measured = measurement.tokenizers_measure()
