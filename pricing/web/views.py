@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from pricing import selectors, units
-from pricing.models import Model, Offering, Provider, Source, tier_label
+from pricing.models import Model, Offering, Provider, Source, TokenizerMeasurement, tier_label
 from pricing.web import charts
 from pricing.web.forms import (
     CalculatorForm,
@@ -335,8 +335,20 @@ def changes(request: HttpRequest) -> HttpResponse:
 @require_safe
 def methodology(request: HttpRequest) -> HttpResponse:
     sources = Source.objects.select_related("provider").order_by("-trust_rank", "slug")
+    tokenizers = []
+    for tokenizer in selectors.tokenizers_with_measurements():
+        latest: dict[str, TokenizerMeasurement] = {}
+        for measurement in tokenizer.measurements.all():  # newest first per language
+            latest.setdefault(measurement.language, measurement)
+        curated = tokenizer.curated_ratios or {}
+        tokenizer.by_language = [  # type: ignore[attr-defined]
+            (code, latest.get(code), curated.get(code)) for code in selectors.LANGUAGES
+        ]
+        tokenizers.append(tokenizer)
     context = {
         "sources": sources,
+        "tokenizers": tokenizers,
+        "languages": selectors.LANGUAGES,
         "interval_hours": settings.SCRAPE_INTERVAL_HOURS,
         "stale_after_hours": settings.SCRAPE_STALE_AFTER_HOURS,
         "assumed_ratio": units.ASSUMED_WORDS_PER_TOKEN,

@@ -160,6 +160,37 @@ def test_it_explains_the_methodology(client):
     assert "whole request" in body and "measured" in body and "trust" in body
 
 
+def test_the_methodology_lists_every_tokenizers_ratio_per_language(client, django_assert_max_num_queries):
+    from pricing.models import TokenizerMeasurement
+    from tests.factories import TokenizerFactory
+
+    for name, english, chinese in (("o200k_base", "0.86893", "1.11390"), ("deepseek", "0.86400", "1.51000")):
+        tokenizer = TokenizerFactory(name=name, slug=name)
+        for language, ratio in (("en", english), ("zh", chinese)):
+            TokenizerMeasurement.objects.create(
+                tokenizer=tokenizer,
+                language=language,
+                tokenizer_version="v1",
+                corpus_name=f"{language}.txt",
+                corpus_sha256="0" * 64,
+                tokens=1000,
+                words=1000,
+                characters=4000,
+                words_per_token=Decimal(ratio),
+                chars_per_token=Decimal("4"),
+            )
+    TokenizerFactory(
+        name="gemini", slug="gemini", provenance="curated", curated_ratios={"en": {"words_per_token": "0.70"}}
+    )
+
+    with django_assert_max_num_queries(4):
+        body = client.get("/methodology/").content.decode()
+
+    assert "o200k_base" in body and "0.869" in body and "1.114" in body
+    assert "deepseek" in body and "1.510" in body
+    assert "0.70 <small>curated</small>" in body
+
+
 @pytest.mark.parametrize("url", ["/", "/calculator/", "/compare/", "/changes/", "/providers/", "/methodology/"])
 def test_it_runs_a_constant_number_of_queries_on_every_page(client, priced, url, django_assert_max_num_queries):
     offerings = [priced(f"p{i % 4}", f"m-{i}", "1", "2") for i in range(3)]
