@@ -118,8 +118,8 @@ def fetch(
                 response = _get_following_redirects(session, url, hosts=hosts, headers=headers, timeout=timeout)
             except (requests.ConnectionError, requests.Timeout) as exc:
                 if attempt + 1 >= max_attempts:
-                    raise FetchError(f"{url}: {type(exc).__name__}: {exc}", retryable=True) from exc
-                log.warning("fetch %s failed (%s); retrying", url, exc)
+                    raise FetchError(f"{url}: {_network_failure(exc, timeout)}", retryable=True) from exc
+                log.warning("fetch %s failed (%s); retrying", url, _network_failure(exc, timeout))
                 sleep(BACKOFF_BASE_S * 2**attempt)
                 continue
             except requests.RequestException as exc:
@@ -152,6 +152,21 @@ def fetch(
                     elapsed_ms=int((time.monotonic() - started) * 1000),
                 )
     raise FetchError(f"{url}: no attempt made", retryable=True)  # pragma: no cover - max_attempts >= 1
+
+
+def _network_failure(exc: requests.RequestException, timeout: tuple[float, float]) -> str:
+    """One readable line for a run's error; the full exception goes to the log."""
+    host = urlsplit(exc.request.url if exc.request is not None and exc.request.url else "").hostname or "the host"
+    text = str(exc)
+    if isinstance(exc, requests.ConnectTimeout):
+        return f"ConnectTimeout: no connection to {host} within {timeout[0]} s"
+    if isinstance(exc, requests.Timeout):
+        return f"ReadTimeout: {host} sent nothing for {timeout[1]} s"
+    if "NameResolution" in text or "Name or service not known" in text or "Failed to resolve" in text:
+        return f"ConnectionError: cannot resolve {host} (DNS)"
+    if "Connection refused" in text:
+        return f"ConnectionError: {host} refused the connection"
+    return f"ConnectionError: {text[:200]}"
 
 
 def _get_following_redirects(

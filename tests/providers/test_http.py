@@ -249,3 +249,20 @@ def test_it_gives_up_on_a_redirect_loop(server, slept):
 def test_it_fetches_only_http_urls(url, slept):
     with pytest.raises(HostNotAllowed, match="only http"):
         fetch(url, hosts=("127.0.0.1", ""), sleep=slept.append)
+
+
+def test_it_says_plainly_when_a_host_name_does_not_resolve(slept):
+    with pytest.raises(FetchError) as caught:
+        fetch("https://no-such-host.invalid/", hosts=("no-such-host.invalid",), sleep=slept.append, max_attempts=1)
+    assert caught.value.retryable
+    assert (
+        str(caught.value) == "https://no-such-host.invalid/: ConnectionError: cannot resolve no-such-host.invalid (DNS)"
+    )
+
+
+def test_it_says_plainly_when_nothing_listens(slept):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(FetchError, match="127.0.0.1 refused the connection"):
+        fetch(f"http://127.0.0.1:{port}/", hosts=("127.0.0.1",), sleep=slept.append, max_attempts=1)
