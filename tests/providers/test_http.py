@@ -264,5 +264,5 @@ def test_it_says_plainly_when_nothing_listens(slept):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    with pytest.raises(FetchError, match="127.0.0.1 refused the connection"):
+    with pytest.raises(FetchError, match=r"127\.0\.0\.1 refused the connection"):
         fetch(f"http://127.0.0.1:{port}/", hosts=("127.0.0.1",), sleep=slept.append, max_attempts=1)
