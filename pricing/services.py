@@ -826,14 +826,14 @@ def models_link(*, offerings: Sequence[Offering], official_source: Source) -> in
     wanted: dict[tuple[str, str], list[Offering]] = defaultdict(list)
     to_define: dict[tuple[str, str], Offering] = {}
     for offering in unlinked:
-        creator = offering.creator_hint or ""
-        if offering.provider_id == first_party_provider and creator in ("", offering.provider.slug):
-            key = (offering.provider.slug, offering.match_key)
+        seller = offering.provider.slug
+        named_creator = offering.provider_model_id.split("/", 1)[0].lower() if "/" in offering.provider_model_id else ""
+        if named_creator and named_creator != seller:
+            wanted[_reseller_key(offering.provider_model_id)].append(offering)
+        elif offering.provider_id == first_party_provider and (offering.creator_hint or seller) == seller:
+            key = (seller, offering.match_key)
             to_define.setdefault(key, offering)
             wanted[key].append(offering)
-        elif "/" in offering.provider_model_id:
-            creator_slug, rest = offering.provider_model_id.split("/", 1)
-            wanted[(creator_slug.lower(), match_key(rest.split(":", 1)[0]))].append(offering)
     if not wanted:
         return 0
     existing = {
@@ -862,6 +862,14 @@ def models_link(*, offerings: Sequence[Offering], official_source: Source) -> in
             (m.creator, m.match_key): m
             for m in Model.objects.filter(match_key__in={k for _, k in wanted}, creator__in={c for c, _ in wanted})
         }
+        # Resellers seen before the creator's own page defined these models link to them now, so the
+        # outcome does not depend on which source ran first.
+        new_keys = {(m.creator, m.match_key) for m in new_models}
+        for earlier in Offering.objects.filter(model__isnull=True, provider_model_id__contains="/").only(
+            "id", "provider_model_id", "model"
+        ):
+            if (key := _reseller_key(earlier.provider_model_id)) in new_keys:
+                wanted[key].append(earlier)
     linked = []
     for key, group in wanted.items():
         canonical = existing.get(key)
@@ -872,6 +880,12 @@ def models_link(*, offerings: Sequence[Offering], official_source: Source) -> in
     if linked:
         Offering.objects.bulk_update(linked, ["model"], batch_size=1000)
     return len(linked)
+
+
+def _reseller_key(model_id: str) -> tuple[str, str]:
+    """``openai/gpt-4o:free`` -> ("openai", "gpt4o"): the creator and the model a reseller's id names."""
+    creator_slug, rest = model_id.split("/", 1)
+    return creator_slug.lower(), match_key(rest.split(":", 1)[0])
 
 
 def _model_slug(model_id: str) -> str:
