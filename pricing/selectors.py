@@ -29,6 +29,7 @@ from pricing.models import (
     TokenizerMeasurement,
 )
 from pricing.services import PRICES_CHANGED_CACHE_KEY
+from pricing.tokenizers import count_text
 
 BASE_CURRENCY = "USD"
 UNITS = ("mtok", "mwords")
@@ -408,13 +409,68 @@ def sort_rows(rows: list[OfferingRow], *, field_name: str, descending: bool = Fa
     return known + unknown
 
 
+def text_words(text: str) -> int:
+    """Words in a pasted text by the counting rule our ratios were measured with (each CJK character is
+    one word), so a text's words and a tokenizer's words per token count the same thing."""
+    return count_text(text).words if text else 0
+
+
+@dataclass(frozen=True)
+class WorkloadSpec:
+    """A workload as a reader states it: tokens, and words that each offering's words-per-token ratio
+    turns into tokens (a pasted text's words count as input words). Tokens and words of one component add up."""
+
+    input_tokens: int = 0
+    cached_input_tokens: int = 0
+    cache_write_5m_tokens: int = 0
+    cache_write_1h_tokens: int = 0
+    output_tokens: int = 0
+    input_words: int = 0
+    cached_input_words: int = 0
+    output_words: int = 0
+    mode: str = "standard"
+
+    def workload_for(self, ratio: units.WordsRatio) -> units.Workload:
+        """The workload in tokens for a tokenizer carrying ``ratio``; words round up to whole tokens."""
+
+        def tokens(count: int, words: int) -> int:
+            if not words:
+                return count
+            return count + units.words_to_whole_tokens(words, words_per_token=ratio.words_per_token)
+
+        return units.Workload(
+            input_tokens=tokens(self.input_tokens, self.input_words),
+            cached_input_tokens=tokens(self.cached_input_tokens, self.cached_input_words),
+            cache_write_5m_tokens=self.cache_write_5m_tokens,
+            cache_write_1h_tokens=self.cache_write_1h_tokens,
+            output_tokens=tokens(self.output_tokens, self.output_words),
+            mode=self.mode,
+        )
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """One offering's cost for a workload, with the ratio and the tokens it was priced at."""
+
+    offering: Offering
+    cost: units.WorkloadCost
+    ratio: units.WordsRatio
+    workload: units.Workload
+
+
 def workload_estimates(
-    offerings: Iterable[Offering], *, workload: units.Workload, display: Display, rates: Rates
-) -> list[tuple[Offering, units.WorkloadCost]]:
-    """Every offering's cost for ``workload`` in the display currency, cheapest first; offerings
-    lacking a price the workload needs come last, with what they lack."""
+    offerings: Iterable[Offering], *, spec: WorkloadSpec, display: Display, rates: Rates
+) -> list[Estimate]:
+    """Every offering's cost for ``spec`` in the display currency, cheapest first (ties by provider
+    name, then id); offerings lacking a price the workload needs come last, with what they lack.
+
+    Words become tokens through each offering's ratio in the display's language, since tokenizers
+    differ in how many words a token carries. No query: offerings come with ``current_prices``
+    prefetched and their tokenizers joined, and ``display`` from :func:`display_for`."""
     results = []
     for offering in offerings:
+        ratio = display.ratio_of(offering)
+        workload = spec.workload_for(ratio)
         tier_prices = []
         for price in getattr(offering, "current_prices", []):
             amount = rates.convert(price.amount_per_mtok, from_currency=price.currency, to_currency=display.currency)
@@ -422,8 +478,8 @@ def workload_estimates(
                 tier_prices.append(
                     units.TierPrice(price.component, amount, price.mode, price.tier_min_tokens, price.tier_max_tokens)
                 )
-        results.append((offering, units.workload_cost(tier_prices, workload)))
-    results.sort(key=lambda pair: (not pair[1].complete, pair[1].total))
+        results.append(Estimate(offering, units.workload_cost(tier_prices, workload), ratio, workload))
+    results.sort(key=lambda e: (not e.cost.complete, e.cost.total, e.offering.provider.name, e.offering.id))
     return results
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_CEILING, Decimal, InvalidOperation
 
 MILLION = Decimal(1_000_000)
 ASSUMED_WORDS_PER_TOKEN = Decimal("0.75")
@@ -189,6 +189,12 @@ def words_to_tokens(words: int | Decimal, *, words_per_token: Decimal = ASSUMED_
     if words_per_token <= 0:
         raise ValueError("words_per_token must be positive")
     return Decimal(words) / words_per_token
+
+
+def words_to_whole_tokens(words: int | Decimal, *, words_per_token: Decimal) -> int:
+    """Words as the tokens they are billed as: a partial token is billed whole, so round up."""
+    tokens = words_to_tokens(words, words_per_token=words_per_token)
+    return int(tokens.to_integral_value(rounding=ROUND_CEILING))
 
 
 # --- blends and workloads -------------------------------------------------------------------------

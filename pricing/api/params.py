@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
@@ -218,7 +217,7 @@ class EstimateParams(PageParams, FilterParams, DisplayParams):
         allow_blank=True,
         max_length=MAX_TEXT_CHARS,
         trim_whitespace=False,
-        help_text="A prompt to count: its words are added to the input at 0.75 words per token.",
+        help_text="A prompt to count: its words (each CJK character is one) are added to `input_words`.",
     )
     mode = choice(MODES, default="standard", help_text=f"Billing mode; one of: {', '.join(MODES)}.")
 
@@ -232,9 +231,9 @@ class EstimateParams(PageParams, FilterParams, DisplayParams):
             "input_words",
             "output_words",
         )
-        if not any(attrs.get(name) for name in counts) and not (attrs.get("text") or "").split():
+        if not any(attrs.get(name) for name in counts) and not selectors.text_words(attrs.get("text") or ""):
             raise serializers.ValidationError(
-                {"input_tokens": [f"Give a workload: one of {', '.join(counts)} above 0, or a non-empty text."]}
+                {"input_tokens": [f"Give a workload: one of {', '.join(counts)} above 0, or a text with words in it."]}
             )
         return attrs
 
@@ -303,8 +302,3 @@ def display_from(values: dict[str, Any], *, mode: str = "") -> selectors.Display
         mode=mode or values.get("mode") or "standard",
         language=values.get("language") or "en",
     )
-
-
-def whole_tokens(amount: Decimal) -> int:
-    """Words turned into tokens round up: a partial token is billed as a whole one."""
-    return int(amount.to_integral_value(rounding="ROUND_CEILING"))

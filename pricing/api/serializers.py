@@ -16,7 +16,7 @@ from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from pricing import selectors, units
-from pricing.models import Model, Offering, Price, Provider, ScrapeRun, Source
+from pricing.models import Model, Price, Provider, ScrapeRun, Source
 
 QUANTUM = Decimal("1e-12")
 
@@ -398,6 +398,16 @@ class CostLineSerializer(serializers.Serializer):
     tier_max_tokens = nullable_int()
 
 
+class EstimateTokensSerializer(serializers.Serializer):
+    """The workload in tokens as this offering was priced: its words converted through its own ratio."""
+
+    input = serializers.IntegerField(read_only=True)
+    cached_input = serializers.IntegerField(read_only=True)
+    cache_write_5m = serializers.IntegerField(read_only=True)
+    cache_write_1h = serializers.IntegerField(read_only=True)
+    output = serializers.IntegerField(read_only=True)
+
+
 class EstimateSerializer(serializers.Serializer):
     offering = serializers.IntegerField(read_only=True)
     provider = serializers.CharField(read_only=True)
@@ -408,12 +418,17 @@ class EstimateSerializer(serializers.Serializer):
     currency = serializers.CharField(read_only=True)
     complete = serializers.BooleanField(read_only=True, help_text="False when a price the workload needs is unknown.")
     missing = serializers.ListField(child=serializers.CharField(), read_only=True)
-    words_per_token = AmountField()
-    words_per_token_source = serializers.CharField(read_only=True)
+    words_per_token = AmountField(help_text="Words a token carries for this offering's tokenizer in `language`.")
+    words_per_token_source = serializers.CharField(read_only=True, help_text="measured, curated or assumed (0.75).")
+    tokens = EstimateTokensSerializer(
+        read_only=True,
+        help_text="Tokens per component this offering was priced at: token counts plus words (and `text`) "
+        "converted at its words_per_token, rounded up to whole tokens.",
+    )
     breakdown = CostLineSerializer(many=True, read_only=True)
 
-    def to_representation(self, item: tuple[Offering, units.WorkloadCost, units.WordsRatio]) -> dict[str, Any]:
-        offering, cost, ratio = item
+    def to_representation(self, estimate: selectors.Estimate) -> dict[str, Any]:
+        offering, cost, ratio, workload = estimate.offering, estimate.cost, estimate.ratio, estimate.workload
         model = offering.model if offering.model_id else None
         return {
             "offering": offering.id,
@@ -427,6 +442,7 @@ class EstimateSerializer(serializers.Serializer):
             "missing": list(cost.missing),
             "words_per_token": ratio.words_per_token,
             "words_per_token_source": ratio.provenance,
+            "tokens": {component: workload.tokens_of(component) for component in selectors.HEADLINE_COMPONENTS},
             "breakdown": [
                 {
                     "component": line.component,
@@ -442,7 +458,8 @@ class EstimateSerializer(serializers.Serializer):
 
 
 class WorkloadSerializer(serializers.Serializer):
-    """The workload as understood: token counts before any words-to-tokens conversion."""
+    """The workload as asked: token and word counts before any words-to-tokens conversion, which
+    depends on each offering's ratio (each result's ``tokens`` gives what it became)."""
 
     input_tokens = serializers.IntegerField(read_only=True)
     cached_input_tokens = serializers.IntegerField(read_only=True)
@@ -451,8 +468,11 @@ class WorkloadSerializer(serializers.Serializer):
     output_tokens = serializers.IntegerField(read_only=True)
     input_words = serializers.IntegerField(read_only=True)
     output_words = serializers.IntegerField(read_only=True)
-    text_words = serializers.IntegerField(read_only=True, help_text="Words counted in `text`.")
-    text_tokens = serializers.IntegerField(read_only=True, help_text="Tokens `text` counts as (0.75 words/token).")
+    text_words = serializers.IntegerField(
+        read_only=True,
+        help_text="Words counted in `text` (each CJK character is one word), priced as input words through "
+        "each offering's ratio.",
+    )
     mode = serializers.CharField(read_only=True)
 
 

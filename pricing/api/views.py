@@ -29,7 +29,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
-from pricing import selectors, units
+from pricing import selectors
 from pricing.api import filters, params
 from pricing.api import serializers as out
 from pricing.api.renderers import CSVRenderer, ExactJSONRenderer
@@ -415,9 +415,10 @@ class SourceViewSet(CatalogueView):
     list=extend_schema(
         summary="Estimate a workload (query parameters)",
         description="Offerings ranked by the total cost of a workload, each with its breakdown and the prompt-length "
-        "tier that applied. Words become tokens through each offering's words-per-token ratio; a `text` is "
-        "counted at 0.75 words per token and added to the input. Offerings lacking a price the workload needs "
-        "come last with `complete: false`.",
+        "tier that applied. Words become tokens through each offering's words-per-token ratio in `language`, "
+        "rounded up to whole tokens; a `text` has its words counted (each CJK character is one word) and added "
+        "to `input_words`. Each result's `tokens` gives the workload in tokens it was priced at. Offerings "
+        "lacking a price the workload needs come last with `complete: false`.",
         parameters=[params.EstimateParams],
         responses={200: out.EstimatePage, 304: NOT_MODIFIED, 400: ERROR},
     ),
@@ -446,22 +447,30 @@ class EstimateViewSet(ApiView):
         display = params.display_from(values)
         as_of = values.get("as_of")
         rates = params.rates_for(currency=display.currency, as_of=as_of)
-        text_words = len((values.get("text") or "").split())
-        text_tokens = params.whole_tokens(units.words_to_tokens(text_words)) if text_words else 0
+        text_words = selectors.text_words(values.get("text") or "")
+        spec = selectors.WorkloadSpec(
+            input_tokens=values["input_tokens"],
+            cached_input_tokens=values["cached_input_tokens"],
+            cache_write_5m_tokens=values["cache_write_5m_tokens"],
+            cache_write_1h_tokens=values["cache_write_1h_tokens"],
+            output_tokens=values["output_tokens"],
+            input_words=values["input_words"] + text_words,
+            output_words=values["output_words"],
+            mode=display.mode,
+        )
         workload = {
-            "input_tokens": values["input_tokens"],
-            "cached_input_tokens": values["cached_input_tokens"],
-            "cache_write_5m_tokens": values["cache_write_5m_tokens"],
-            "cache_write_1h_tokens": values["cache_write_1h_tokens"],
-            "output_tokens": values["output_tokens"],
+            "input_tokens": spec.input_tokens,
+            "cached_input_tokens": spec.cached_input_tokens,
+            "cache_write_5m_tokens": spec.cache_write_5m_tokens,
+            "cache_write_1h_tokens": spec.cache_write_1h_tokens,
+            "output_tokens": spec.output_tokens,
             "input_words": values["input_words"],
-            "output_words": values["output_words"],
+            "output_words": spec.output_words,
             "text_words": text_words,
-            "text_tokens": text_tokens,
-            "mode": display.mode,
+            "mode": spec.mode,
         }
         offerings = selectors.offerings_with_prices(as_of=as_of, **filters.as_selector_kwargs())
-        estimates = estimates_for(list(offerings), workload=workload, display=display, rates=rates)
+        estimates = selectors.workload_estimates(offerings, spec=spec, display=display, rates=rates)
         limit, offset = values["limit"], values["offset"]
         context = {"display": display}
         shaped = [out.EstimateSerializer(item, context=context).data for item in estimates[offset : offset + limit]]
@@ -471,36 +480,3 @@ class EstimateViewSet(ApiView):
             "currency": display.currency,
             "as_of": out.iso(as_of),
         }
-
-
-def estimates_for(
-    offerings: list[Any], *, workload: dict[str, Any], display: selectors.Display, rates: selectors.Rates
-) -> list[tuple[Any, units.WorkloadCost, units.WordsRatio]]:
-    """``selectors.workload_estimates`` once per words-per-token ratio: words become tokens per tokenizer."""
-    by_ratio: dict[units.WordsRatio, list[Any]] = {}
-    for offering in offerings:
-        by_ratio.setdefault(display.ratio_of(offering), []).append(offering)
-    results: list[tuple[Any, units.WorkloadCost, units.WordsRatio]] = []
-    for ratio, group in by_ratio.items():
-
-        def tokens(count: int, words: int, *, ratio: units.WordsRatio = ratio) -> int:
-            if not words:
-                return count
-            return count + params.whole_tokens(units.words_to_tokens(words, words_per_token=ratio.words_per_token))
-
-        costs = selectors.workload_estimates(
-            group,
-            workload=units.Workload(
-                input_tokens=tokens(workload["input_tokens"] + workload["text_tokens"], workload["input_words"]),
-                cached_input_tokens=workload["cached_input_tokens"],
-                cache_write_5m_tokens=workload["cache_write_5m_tokens"],
-                cache_write_1h_tokens=workload["cache_write_1h_tokens"],
-                output_tokens=tokens(workload["output_tokens"], workload["output_words"]),
-                mode=workload["mode"],
-            ),
-            display=display,
-            rates=rates,
-        )
-        results.extend((offering, cost, ratio) for offering, cost in costs)
-    results.sort(key=lambda item: (not item[1].complete, item[1].total, item[0].provider.name, item[0].id))
-    return results

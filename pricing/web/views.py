@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from pricing import selectors, units
-from pricing.models import Model, Offering, Provider, Source, TokenizerMeasurement, tier_label
+from pricing.models import Model, Provider, Source, TokenizerMeasurement, tier_label
 from pricing.web import charts
 from pricing.web.forms import (
     CalculatorForm,
@@ -120,42 +120,25 @@ def leaderboard(request: HttpRequest) -> HttpResponse:
     return render(request, _template(request, "pricing/leaderboard.html", "pricing/_leaderboard_results.html"), context)
 
 
-def _workload_for(params: Params, ratio: units.WordsRatio) -> tuple[units.Workload, dict[str, Any]]:
-    """The workload in tokens for one offering: words and text go through its words-per-token ratio."""
-    words_per_token = ratio.words_per_token
-    amount_unit = params["amount_unit"]
+def _workload_spec(params: Params) -> selectors.WorkloadSpec:
+    """The workload of the calculator and compare forms: counts in tokens or words, or a pasted text
+    whose words are the input (cached input and output then count in words)."""
     counts = {c: params[c] or 0 for c in ("input", "cached_input", "output")}
-    if amount_unit == "text":
-        counts["input"] = len(params["text"].split())
-    if amount_unit in ("words", "text"):
-        tokens = {
-            c: int((units.words_to_tokens(n, words_per_token=words_per_token)).to_integral_value())
-            for c, n in counts.items()
-        }
-    else:
-        tokens = dict(counts)
-    workload = units.Workload(
-        input_tokens=tokens["input"],
-        cached_input_tokens=tokens["cached_input"],
-        output_tokens=tokens["output"],
+    if params["amount_unit"] == "text":
+        counts["input"] = selectors.text_words(params["text"])
+    if params["amount_unit"] == "tokens":
+        return selectors.WorkloadSpec(
+            input_tokens=counts["input"],
+            cached_input_tokens=counts["cached_input"],
+            output_tokens=counts["output"],
+            mode=params["mode"],
+        )
+    return selectors.WorkloadSpec(
+        input_words=counts["input"],
+        cached_input_words=counts["cached_input"],
+        output_words=counts["output"],
         mode=params["mode"],
     )
-    return workload, {"counts": counts, "tokens": tokens}
-
-
-def _estimates(
-    offerings: list[Offering], params: Params, display: selectors.Display, rates: selectors.Rates
-) -> list[dict[str, Any]]:
-    """Each offering's cost for the workload, cheapest first; a workload in words is converted per
-    offering because tokenizers differ in how many words a token carries."""
-    results = []
-    for offering in offerings:
-        ratio = display.ratio_of(offering)
-        workload, detail = _workload_for(params, ratio)
-        [(_, cost)] = selectors.workload_estimates([offering], workload=workload, display=display, rates=rates)
-        results.append({"offering": offering, "cost": cost, "workload": workload, "ratio": ratio, **detail})
-    results.sort(key=lambda r: (not r["cost"].complete, r["cost"].total))
-    return results
 
 
 @require_safe
@@ -165,13 +148,16 @@ def calculator(request: HttpRequest) -> HttpResponse:
         CalculatorForm, request.GET, providers=_provider_choices(), currencies=selectors.known_currencies()
     )
     display = _display(params)
-    if params["amount_unit"] == "text" and not params["text"].strip():
+    text_words = selectors.text_words(params["text"])
+    if params["amount_unit"] == "text" and not text_words:
         params.notices.append("Paste some text to count its words; counting the numbers below as words meanwhile.")
         params.values["amount_unit"] = "words"
     offerings = selectors.offerings_with_price_lines(
         providers=[params["provider"]] if params["provider"] else [], q=params["q"], mode=params["mode"]
     )
-    results = _estimates(offerings, params, display, selectors.rates_on())
+    results = selectors.workload_estimates(
+        offerings, spec=_workload_spec(params), display=display, rates=selectors.rates_on()
+    )
     limit = len(results) if params["limit"] == "all" else int(params["limit"])
     example_words = units.tokens_to_words(1_000_000)
     context = {
@@ -181,7 +167,7 @@ def calculator(request: HttpRequest) -> HttpResponse:
         "results": results[:limit],
         "total": len(results),
         "example_words": example_words,
-        "text_words": len(params["text"].split()),
+        "text_words": text_words,
     }
     return render(request, _template(request, "pricing/calculator.html", "pricing/_calculator_results.html"), context)
 
@@ -204,7 +190,10 @@ def compare(request: HttpRequest) -> HttpResponse:
         params.notices.append("Pick two to six offerings to compare (tick them on the leaderboard).")
     rates = selectors.rates_on()
     rows = selectors.offering_rows(ordered, display=display, rates=rates)
-    estimates = {e["offering"].id: e for e in _estimates(ordered, params, display, rates)}
+    estimates = {
+        e.offering.id: e
+        for e in selectors.workload_estimates(ordered, spec=_workload_spec(params), display=display, rates=rates)
+    }
     # One line per component, mode and tier that any of the offerings prices.
     line_keys = sorted(
         {

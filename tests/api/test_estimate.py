@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
 
+from pricing.models import TokenizerMeasurement
+from pricing.templatetags.pricing_format import money
 from tests.factories import ModelFactory, OfferingFactory, PriceFactory, TokenizerFactory
 
 pytestmark = pytest.mark.django_db
@@ -76,6 +79,123 @@ def test_it_counts_a_text_and_accepts_a_json_post(api):
     ).json()
 
     assert body["workload"]["text_words"] == 3
-    assert body["workload"]["text_tokens"] == 4
+    assert "text_tokens" not in body["workload"]  # tokens depend on the offering: see each result's tokens
+    assert body["results"][0]["tokens"]["input"] == 4
     assert body["results"][0]["breakdown"][0]["tokens"] == 4
     assert body["results"][0]["total"] == 0.000024
+
+
+def test_each_result_shows_the_tokens_per_component_it_was_priced_at(api):
+    half = ModelFactory(tokenizer=TokenizerFactory(words_per_token=Decimal("0.5")))
+    priced("half", [("input", "1", None)], model=half)
+
+    row = api.get("/api/v1/estimate/?input_words=10&input_tokens=5&output_words=3").json()["results"][0]
+
+    assert row["tokens"] == {"input": 25, "cached_input": 0, "cache_write_5m": 0, "cache_write_1h": 0, "output": 6}
+    assert row["complete"] is False and row["missing"] == ["output"]
+
+
+def calculator_row(body: str, model_id: str) -> str:
+    match = re.search(rf'<tr data-offering="{re.escape(model_id)}">(.*?)</tr>', body, re.DOTALL)
+    assert match, f"no calculator row for {model_id}"
+    return match.group(1)
+
+
+def calculator_total(body: str, model_id: str) -> str:
+    cell = re.search(r'data-col="total"><strong>([^<]+)</strong>', calculator_row(body, model_id))
+    assert cell
+    return cell.group(1)
+
+
+def test_the_api_and_the_calculator_agree_on_a_words_workload(api, client):
+    tokenizer = TokenizerFactory(words_per_token=Decimal("0.5"), provenance="measured")
+    priced("half", [("input", "2", None), ("output", "8", None)], model=ModelFactory(tokenizer=tokenizer))
+
+    api_row = api.get("/api/v1/estimate/?input_words=750001&output_words=12345").json()["results"][0]
+    body = client.get("/calculator/?amount_unit=words&input=750001&cached_input=0&output=12345").content.decode()
+
+    assert api_row["tokens"]["input"] == 1500002 and api_row["tokens"]["output"] == 24690
+    assert api_row["words_per_token"] == 0.5 and api_row["words_per_token_source"] == "measured"
+    assert "1,500,002 × $2.00" in calculator_row(body, "half")
+    assert "24,690 × $8.00" in calculator_row(body, "half")
+    assert calculator_total(body, "half") == money(Decimal(str(api_row["total"])), "USD") == "$3.20"
+
+
+def test_words_round_up_to_whole_tokens_in_the_api_and_the_calculator(api, client):
+    priced("assumed", [("input", "1", None), ("output", "1", None)])
+
+    row = api.get("/api/v1/estimate/?input_words=1&output_words=4").json()["results"][0]
+    body = client.get("/calculator/?amount_unit=words&input=1&cached_input=0&output=4").content.decode()
+
+    # 1 / 0.75 = 1.33 and 4 / 0.75 = 5.33 tokens: a partial token is billed whole.
+    assert (row["tokens"]["input"], row["tokens"]["output"]) == (2, 6)
+    assert "2 × $1.00" in calculator_row(body, "assumed") and "6 × $1.00" in calculator_row(body, "assumed")
+
+
+def test_a_chinese_text_counts_each_han_character_as_a_word(api, client):
+    priced("assumed", [("input", "1", None), ("output", "1", None)])
+
+    body = api.post("/api/v1/estimate/", {"text": "你好，世界。 hello — world"}, format="json").json()
+    page = client.get("/calculator/?amount_unit=text&text=你好，世界。+hello+—+world&output=0").content.decode()
+
+    assert body["workload"]["text_words"] == 6
+    assert body["results"][0]["tokens"]["input"] == 8  # 6 / 0.75
+    assert "A text of 6 words" in page and "8 × $1.00" in page
+
+
+def test_a_text_and_input_words_are_converted_together(api):
+    priced("assumed", [("input", "1", None)])
+
+    row = api.get("/api/v1/estimate/?text=one+two&input_words=1").json()["results"][0]
+
+    assert row["tokens"]["input"] == 4  # 3 words / 0.75
+
+
+def test_a_text_without_words_is_no_workload(api):
+    response = api.post("/api/v1/estimate/", {"text": "— … —"}, format="json")
+
+    assert response.status_code == 400
+    assert "text" in response.json()["input_tokens"][0]
+
+
+@pytest.fixture
+def zh_measured():
+    tokenizer = TokenizerFactory(words_per_token=Decimal("0.8"), provenance="measured")
+    TokenizerMeasurement.objects.create(
+        tokenizer=tokenizer,
+        language="zh",
+        tokenizer_version="test 1",
+        corpus_name="zh.txt",
+        corpus_sha256="0" * 64,
+        tokens=1000,
+        words=1250,
+        characters=1250,
+        words_per_token=Decimal("1.25"),
+        chars_per_token=Decimal("1.25"),
+    )
+    return priced("zh", [("input", "1", None), ("output", "2", None)], model=ModelFactory(tokenizer=tokenizer))
+
+
+def test_the_language_changes_an_estimate_through_its_measured_ratio(api, client, zh_measured):
+    english = api.get("/api/v1/estimate/?input_words=1000000").json()["results"][0]
+    chinese = api.get("/api/v1/estimate/?input_words=1000000&language=zh").json()["results"][0]
+    page = client.get("/calculator/?amount_unit=words&input=1000000&output=0&language=zh").content.decode()
+
+    assert (english["tokens"]["input"], english["total"], english["words_per_token"]) == (1250000, 1.25, 0.8)
+    assert (chinese["tokens"]["input"], chinese["total"], chinese["words_per_token"]) == (800000, 0.8, 1.25)
+    assert chinese["words_per_token_source"] == "measured"
+    assert "800,000 × $1.00" in calculator_row(page, "zh") and calculator_total(page, "zh") == "$0.80"
+
+
+def test_a_words_estimate_in_another_language_runs_a_constant_number_of_queries(
+    api, zh_measured, django_assert_max_num_queries
+):
+    url = "/api/v1/estimate/?input_words=1000&output_words=10&text=你好&language=zh"
+    with django_assert_max_num_queries(7) as few:
+        api.get(url)
+    for _ in range(10):
+        OfferingFactory(model=zh_measured.model)
+        priced("other", [("input", "1", None)], model=ModelFactory(tokenizer=TokenizerFactory()))
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        # Another URL for the same estimate: the first answer is cached under its own.
+        assert api.get(url + "&offset=0").json()["count"] == 11

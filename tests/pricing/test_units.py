@@ -330,3 +330,22 @@ def test_it_always_finds_exactly_the_tier_covering_a_prompt(prompt):
     price = select_tier(LONG_CONTEXT, component="input", mode="standard", prompt_tokens=prompt)
     assert price is not None and price.covers(prompt)
     assert price.amount_per_mtok == (Decimal("1.25") if prompt <= 200_000 else Decimal("2.50"))
+
+
+# --- words billed as whole tokens ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("words", "ratio", "tokens"),
+    [(0, "0.75", 0), (1, "0.75", 2), (3, "0.75", 4), (750_000, "0.75", 1_000_000), (5, "0.5", 10), (1, "1.25", 1)],
+)
+def test_it_bills_words_as_whole_tokens_rounding_up(words, ratio, tokens):
+    assert units.words_to_whole_tokens(words, words_per_token=Decimal(ratio)) == tokens
+
+
+@given(words=st.integers(0, 10**10), ratio=st.decimals(min_value="0.1", max_value=2, places=5))
+def test_it_never_bills_a_partial_token_short(words, ratio):
+    tokens = units.words_to_whole_tokens(words, words_per_token=ratio)
+    exact = words_to_tokens(words, words_per_token=ratio)
+    assert isinstance(tokens, int)
+    assert exact <= tokens < exact + 1

@@ -73,6 +73,21 @@ def test_it_compares_offerings_side_by_side_with_every_component(client, priced)
     assert "assumed" in body
 
 
+def test_it_compares_a_words_workload_at_each_offerings_ratio_rounding_up(client, priced):
+    from tests.factories import ModelFactory, TokenizerFactory
+
+    half = ModelFactory(slug="half", tokenizer=TokenizerFactory(words_per_token=Decimal("0.5"), provenance="measured"))
+    first = priced("a", "model-a", "1", "2", model=half)
+    second = priced("b", "model-b", "3", "4")
+
+    body = client.get(
+        f"/compare/?o={first.id}&o={second.id}&amount_unit=words&input=1&cached_input=0&output=3"
+    ).content.decode()
+
+    assert "2 in · 0 cached · 6 out tokens" in body  # at 0.5 words per token
+    assert "2 in · 0 cached · 4 out tokens" in body  # at the assumed 0.75: 1.33 tokens billed as 2
+
+
 def test_it_explains_a_compare_with_unknown_or_too_few_offerings(client, priced):
     only = priced("a", "model-a", "1", "2")
 
