@@ -57,7 +57,8 @@ def scrape_all() -> list[str]:
 
 @shared_task
 def release_expired_locks() -> int:
-    """Free leases left by killed workers. Scheduled every 15 minutes (CELERY_BEAT_SCHEDULE)."""
+    """Free leases left by killed workers. Scheduled every 15 minutes (CELERY_BEAT_SCHEDULE);
+    ``manage.py release_locks`` is its twin."""
     return services.locks_release_expired()
 
 

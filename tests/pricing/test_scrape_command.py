@@ -158,3 +158,21 @@ def test_it_keeps_amounts_exact_in_json(db):
     for record in json.loads(out.getvalue()):
         assert Decimal(record["amount"]) >= 0
         assert "e" not in record["amount"].lower()
+
+
+@pytest.mark.django_db
+def test_release_locks_frees_only_expired_leases():
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from pricing.models import Source
+    from tests.factories import SourceFactory
+
+    expired = SourceFactory(lock_token="dead", locked_until=timezone.now() - dt.timedelta(minutes=1))
+    live = SourceFactory(lock_token="busy", locked_until=timezone.now() + dt.timedelta(minutes=10))
+    out = StringIO()
+    call_command("release_locks", stdout=out)
+    assert out.getvalue().strip() == "1 expired lease(s) released"
+    assert Source.objects.get(pk=expired.pk).lock_token == ""
+    assert Source.objects.get(pk=live.pk).lock_token == "busy"
