@@ -5,10 +5,10 @@ the number of rows (select_related / prefetch_related), so pages and endpoints b
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
@@ -31,6 +31,7 @@ from pricing.models import (
 from pricing.services import PRICES_CHANGED_CACHE_KEY
 from pricing.tokenizers import count_text
 
+T = TypeVar("T")
 BASE_CURRENCY = "USD"
 UNITS = ("mtok", "mwords")
 # Languages whose words per token we measure (pricing/corpus): English prose, Chinese prose, source code.
@@ -397,16 +398,21 @@ def offering_rows(offerings: Iterable[Offering], *, display: Display, rates: Rat
     return [offering_row(o, display=display, rates=rates) for o in offerings]
 
 
+def sorted_nulls_last(items: Iterable[T], *, key: Callable[[T], Any], descending: bool = False) -> list[T]:
+    """Sorted on ``key`` with the items whose key is unknown (None) last, in either direction."""
+    items = list(items)
+    known = [item for item in items if key(item) is not None]
+    known.sort(key=key, reverse=descending)
+    return known + [item for item in items if key(item) is None]
+
+
 def sort_rows(rows: list[OfferingRow], *, field_name: str, descending: bool = False) -> list[OfferingRow]:
     """Sort on a price field (``input``, ``output``, ``blended``...), unknown prices always last."""
 
     def value(row: OfferingRow) -> Decimal | None:
         return row.blended if field_name == "blended" else row.amounts.get(field_name)
 
-    known = [r for r in rows if value(r) is not None]
-    unknown = [r for r in rows if value(r) is None]
-    known.sort(key=lambda r: value(r) or Decimal(0), reverse=descending)
-    return known + unknown
+    return sorted_nulls_last(rows, key=value, descending=descending)
 
 
 def text_words(text: str) -> int:

@@ -114,14 +114,6 @@ class ApiView(viewsets.GenericViewSet):
         return {"count": count, "next": next_url, "previous": previous_url, "results": list(rows)}
 
 
-def sort_on(rows: list[Any], *, key: Callable[[Any], Any], descending: bool) -> list[Any]:
-    """Sort with rows whose key is unknown (None) last, in either direction."""
-    known = [r for r in rows if key(r) is not None]
-    unknown = [r for r in rows if key(r) is None]
-    known.sort(key=key, reverse=descending)
-    return known + unknown
-
-
 def split_ordering(ordering: str) -> tuple[str, bool]:
     return ordering.lstrip("-"), ordering.startswith("-")
 
@@ -303,7 +295,7 @@ class ChangeViewSet(ApiView):
         context = {"display": display, "rates": rates}
         shaped = [out.ChangeSerializer(change, context=context).data for change in changes]
         field_name, descending = split_ordering(values["ordering"])
-        shaped = sort_on(shaped, key=CHANGE_KEYS[field_name], descending=descending)
+        shaped = selectors.sorted_nulls_last(shaped, key=CHANGE_KEYS[field_name], descending=descending)
         limit, offset = values["limit"], values["offset"]
         return self.page(request, rows=shaped[offset : offset + limit], count=len(shaped), values=values)
 
