@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from pricing.models import Model, Offering, Price, Provider, ScrapeRun, Source
 from providers import REGISTRY, get_scraper
-from providers.base import COMPONENTS, MODES, Document, ParseError, ScrapedPrice, Scraper, match_key
+from providers.base import COMPONENTS, MODES, Document, ParseError, ScrapedPrice, Scraper, decimal_to_str, match_key
 from providers.http import FetchError, fetch
 
 log = logging.getLogger(__name__)
@@ -412,6 +412,11 @@ def records_validate(records: Sequence[ScrapedPrice]) -> list[ScrapedPrice]:
     return list(unique.values())
 
 
+def plain(amount: Decimal) -> str:
+    """An amount as people write it: 0.270000000000 -> "0.27"."""
+    return decimal_to_str(stored_amount(amount))
+
+
 def stored_amount(amount: Decimal) -> Decimal:
     return amount.quantize(AMOUNT_QUANTUM, rounding=ROUND_HALF_EVEN)
 
@@ -677,7 +682,7 @@ class _Applier:
     def _hold_reason(self, record: ScrapedPrice, offering: Offering, covering: Price | None) -> str:
         amount = record.amount_per_mtok
         if amount < 0:
-            return f"negative amount {amount}"
+            return f"negative amount {plain(amount)} {record.currency}"
         if offering.locked:
             return "offering locked by a curator"
         if covering is None:
@@ -685,17 +690,18 @@ class _Applier:
         covering_trust = self.trust_by_source.get(covering.source_id, 1000) if covering.source_id else 1000
         if covering_trust > self.source.trust_rank:
             who = "a curator" if covering.source_id is None else self.slug_by_source.get(covering.source_id, "?")
-            published = f"{stored_amount(covering.amount_per_mtok).normalize():f} {covering.currency}"
+            published = f"{plain(covering.amount_per_mtok)} {covering.currency}"
             return f"disagrees with {who}, more trusted: {published} published"
         if covering_trust < self.source.trust_rank:
             return ""  # a gap an aggregator filled gives way to the more trusted source's figure
         old = covering.amount_per_mtok
+        change = f"{plain(old)} → {plain(amount)} {covering.currency}"
         if old > 0 and amount == 0:
-            return f"paid price turning free ({old} → 0)"
+            return f"paid price turning free ({change})"
         if old > 0 and amount > old * MAX_RISE_FACTOR:
-            return f"rise beyond ×{MAX_RISE_FACTOR} ({old} → {amount})"
+            return f"rise beyond ×{MAX_RISE_FACTOR} ({change})"
         if old > 0 and amount * MAX_DROP_FACTOR < old:
-            return f"drop beyond ÷{MAX_DROP_FACTOR} ({old} → {amount})"
+            return f"drop beyond ÷{MAX_DROP_FACTOR} ({change})"
         return ""
 
     def _weaker_evidence(self, price: Price) -> bool:

@@ -124,10 +124,10 @@ def test_it_closes_the_old_price_and_opens_a_new_one_on_a_change():
 @pytest.mark.parametrize(
     ("old", "new", "reason"),
     [
-        ("1", "3.01", "rise beyond"),
-        ("3", "0.99", "drop beyond"),
-        ("1", "0", "paid price turning free"),
-        ("1", "-1", "negative amount"),
+        ("1", "3.01", "rise beyond ×3 (1 → 3.01 USD)"),
+        ("3", "0.99", "drop beyond ÷3 (3 → 0.99 USD)"),
+        ("1", "0", "paid price turning free (1 → 0 USD)"),
+        ("1", "-1", "negative amount -1 USD"),
     ],
 )
 def test_it_holds_a_suspicious_change_for_a_curator(old, new, reason):
