@@ -100,3 +100,21 @@ class ExchangeRateFactory(factory.django.DjangoModelFactory):
     currency = "USD"
     date = factory.LazyFunction(lambda: timezone.now().date())
     units_per_eur = Decimal("1.08")
+
+
+class TokenizerMeasurementFactory(factory.django.DjangoModelFactory):
+    """A measurement whose words per token is ``words / tokens`` (set ``words_per_token`` to fix it)."""
+
+    class Meta:
+        model = models.TokenizerMeasurement
+
+    tokenizer = factory.SubFactory(TokenizerFactory)
+    language = "en"
+    tokenizer_version = "test 1"
+    corpus_name = factory.LazyAttribute(lambda o: f"{o.language}.txt")
+    corpus_sha256 = "0" * 64
+    tokens = 1000
+    words = 1000
+    characters = 4000
+    words_per_token = factory.LazyAttribute(lambda o: Decimal(o.words) / Decimal(o.tokens))
+    chars_per_token = factory.LazyAttribute(lambda o: Decimal(o.characters) / Decimal(o.tokens))

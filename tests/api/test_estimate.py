@@ -5,9 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from pricing.models import TokenizerMeasurement
 from pricing.templatetags.pricing_format import money
-from tests.factories import ModelFactory, OfferingFactory, PriceFactory, TokenizerFactory
+from tests.factories import ModelFactory, OfferingFactory, PriceFactory, TokenizerFactory, TokenizerMeasurementFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -161,18 +160,7 @@ def test_a_text_without_words_is_no_workload(api):
 @pytest.fixture
 def zh_measured():
     tokenizer = TokenizerFactory(words_per_token=Decimal("0.8"), provenance="measured")
-    TokenizerMeasurement.objects.create(
-        tokenizer=tokenizer,
-        language="zh",
-        tokenizer_version="test 1",
-        corpus_name="zh.txt",
-        corpus_sha256="0" * 64,
-        tokens=1000,
-        words=1250,
-        characters=1250,
-        words_per_token=Decimal("1.25"),
-        chars_per_token=Decimal("1.25"),
-    )
+    TokenizerMeasurementFactory(tokenizer=tokenizer, language="zh", words=1250, characters=1250)
     return priced("zh", [("input", "1", None), ("output", "2", None)], model=ModelFactory(tokenizer=tokenizer))
 
 

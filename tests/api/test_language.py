@@ -6,8 +6,14 @@ from decimal import Decimal
 
 import pytest
 
-from pricing.models import TokenizerMeasurement
-from tests.factories import ModelFactory, OfferingFactory, PriceFactory, SourceFactory, TokenizerFactory
+from tests.factories import (
+    ModelFactory,
+    OfferingFactory,
+    PriceFactory,
+    SourceFactory,
+    TokenizerFactory,
+    TokenizerMeasurementFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -15,18 +21,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def measured_offering():
     tokenizer = TokenizerFactory(words_per_token=Decimal("0.8"), provenance="measured")
-    TokenizerMeasurement.objects.create(
-        tokenizer=tokenizer,
-        language="zh",
-        tokenizer_version="test 1",
-        corpus_name="zh.txt",
-        corpus_sha256="0" * 64,
-        tokens=1000,
-        words=1250,
-        characters=1250,
-        words_per_token=Decimal("1.25"),
-        chars_per_token=Decimal("1.25"),
-    )
+    TokenizerMeasurementFactory(tokenizer=tokenizer, language="zh", words=1250, characters=1250)
     offering = OfferingFactory(model=ModelFactory(tokenizer=tokenizer))
     source = SourceFactory(provider=offering.provider)
     PriceFactory(offering=offering, component="input", amount_per_mtok=Decimal("1"), source=source)

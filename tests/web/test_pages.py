@@ -176,24 +176,12 @@ def test_it_explains_the_methodology(client):
 
 
 def test_the_methodology_lists_every_tokenizers_ratio_per_language(client, django_assert_max_num_queries):
-    from pricing.models import TokenizerMeasurement
-    from tests.factories import TokenizerFactory
+    from tests.factories import TokenizerFactory, TokenizerMeasurementFactory
 
     for name, english, chinese in (("o200k_base", "0.86893", "1.11390"), ("deepseek", "0.86400", "1.51000")):
         tokenizer = TokenizerFactory(name=name, slug=name)
         for language, ratio in (("en", english), ("zh", chinese)):
-            TokenizerMeasurement.objects.create(
-                tokenizer=tokenizer,
-                language=language,
-                tokenizer_version="v1",
-                corpus_name=f"{language}.txt",
-                corpus_sha256="0" * 64,
-                tokens=1000,
-                words=1000,
-                characters=4000,
-                words_per_token=Decimal(ratio),
-                chars_per_token=Decimal("4"),
-            )
+            TokenizerMeasurementFactory(tokenizer=tokenizer, language=language, words_per_token=Decimal(ratio))
     TokenizerFactory(
         name="gemini", slug="gemini", provenance="curated", curated_ratios={"en": {"words_per_token": "0.70"}}
     )
