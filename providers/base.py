@@ -17,6 +17,13 @@ from decimal import Decimal
 from typing import Any, ClassVar, Literal
 
 COMPONENTS = ("input", "cached_input", "cache_write_5m", "cache_write_1h", "output")
+# Facts that tell apart several prices of one model, component, mode and prompt tier on one page.
+# The first ones describe *how the offering is sold* (where, with which deployment scope, through which
+# supply variant): each distinct combination is its own offering of one model. The others are
+# *conditions of a price* within one offering (output length, thinking on/off, hours, cache kind).
+OFFERING_ATTRIBUTES = ("region", "deploy_scope", "variant")
+PRICE_CONDITIONS = ("output_tier", "thinking", "hours", "cache_type")
+ATTRIBUTES = (*OFFERING_ATTRIBUTES, *PRICE_CONDITIONS)
 MODES = ("standard", "batch", "flex", "priority", "off_peak")
 SourceKind = Literal["official", "aggregator"]
 
@@ -74,6 +81,9 @@ class ScrapedPrice:
     creator: str = ""
     # Free-form facts an adapter wants kept with the price (e.g. off-peak UTC hours).
     notes: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    # Named ATTRIBUTES that tell this price apart from its siblings: strings as the page writes them
+    # ("华北2（北京）", "Global", "on"), except ``output_tier``: {"min_tokens": N|None, "max_tokens": N|None}.
+    attributes: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
     @property
     def key(self) -> tuple[str, str, str, str, int | None, int | None, str]:
@@ -86,6 +96,7 @@ class ScrapedPrice:
             self.tier_min_tokens,
             self.tier_max_tokens,
             self.currency,
+            attributes_key(self.attributes),
         )
 
     def as_contract(self) -> dict[str, Any]:
@@ -109,10 +120,27 @@ class ScrapedPrice:
             record["valid_from"] = self.valid_from.isoformat()
         if self.valid_to:
             record["valid_to"] = self.valid_to.isoformat()
+        if self.attributes:
+            record["attributes"] = dict(self.attributes)
         return record
 
     def replace(self, **changes: Any) -> ScrapedPrice:
         return dataclasses.replace(self, **changes)
+
+
+def attributes_key(attributes: dict[str, Any], names: Sequence[str] = ATTRIBUTES) -> str:
+    """The ``names`` among ``attributes`` as one canonical string ("" when none): how lines are keyed.
+
+    ``{"region": "eastus", "deploy_scope": "Global"}`` -> ``deploy_scope=Global;region=eastus``; an
+    output tier is written ``output_tier=201-`` (inclusive bounds, open ends empty)."""
+    parts = []
+    for name in sorted(n for n in names if attributes.get(n) not in (None, "")):
+        value = attributes[name]
+        if isinstance(value, dict):
+            low, high = value.get("min_tokens"), value.get("max_tokens")
+            value = f"{'' if low is None else low}-{'' if high is None else high}"
+        parts.append(f"{name}={value}")
+    return ";".join(parts)
 
 
 def match_key(model_id: str) -> str:

@@ -40,7 +40,7 @@ def deepseek_pages(fixture_bytes):
     def fetch(url, **kwargs):
         return FetchResult(url, 200, pages[url], "text/html", "", "", 5)
 
-    with mock.patch("pricing.services.fetch", side_effect=fetch) as fake:
+    with mock.patch("providers.http.fetch", side_effect=fetch) as fake:
         yield fake
 
 

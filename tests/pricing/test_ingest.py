@@ -343,7 +343,7 @@ def test_it_takes_over_a_lease_that_a_killed_worker_left_to_expire(openrouter_pa
 
 def test_it_releases_the_lease_when_a_run_crashes(openrouter_page):
     _, document = openrouter_page
-    with mock.patch.object(services, "ingest", side_effect=RuntimeError("bug")), pytest.raises(RuntimeError):
+    with mock.patch("pricing.services.runs.ingest", side_effect=RuntimeError("bug")), pytest.raises(RuntimeError):
         services.scrape_source(slug="openrouter", document=document())
     assert Source.objects.get(slug="openrouter").locked_until is None
 
@@ -365,7 +365,7 @@ def fetched(status: int, content: bytes = b"", etag: str = "") -> FetchResult:
 
 def test_it_records_a_304_as_a_cheap_unchanged_run(fixture_bytes):
     with mock.patch(
-        "pricing.services.fetch",
+        "providers.http.fetch",
         return_value=fetched(200, fixture_bytes("providers/openrouter/models.json"), etag='"v1"'),
     ) as first_fetch:
         services.scrape_source(slug="openrouter")
@@ -373,7 +373,7 @@ def test_it_records_a_304_as_a_cheap_unchanged_run(fixture_bytes):
     assert Source.objects.get(slug="openrouter").http_validators[OPENROUTER_URL]["etag"] == '"v1"'
     before = Price.objects.values_list("id", "last_seen_at")
     before = dict(before)
-    with mock.patch("pricing.services.fetch", return_value=fetched(304)) as second_fetch:
+    with mock.patch("providers.http.fetch", return_value=fetched(304)) as second_fetch:
         result = services.scrape_source(slug="openrouter")
     assert second_fetch.call_args.kwargs["etag"] == '"v1"'
     assert result.ok and result.status == ScrapeRun.Status.UNCHANGED
@@ -386,7 +386,7 @@ def test_it_records_a_304_as_a_cheap_unchanged_run(fixture_bytes):
 
 
 def test_it_records_a_network_failure_as_a_retryable_failed_run():
-    with mock.patch("pricing.services.fetch", side_effect=FetchError("timed out", retryable=True)):
+    with mock.patch("providers.http.fetch", side_effect=FetchError("timed out", retryable=True)):
         result = services.scrape_source(slug="openrouter")
     assert result.status == ScrapeRun.Status.FAILED and result.retryable
     assert "timed out" in result.error

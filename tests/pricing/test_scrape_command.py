@@ -128,7 +128,7 @@ def test_it_fails_the_command_when_a_live_fetch_fails(db):
     from providers.http import FetchError
 
     with (
-        mock.patch("pricing.services.fetch", side_effect=FetchError("connection refused", retryable=True)),
+        mock.patch("providers.http.fetch", side_effect=FetchError("connection refused", retryable=True)),
         pytest.raises(CommandError, match="connection refused"),
     ):
         scrape("openrouter")

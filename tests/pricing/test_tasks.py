@@ -136,7 +136,7 @@ def test_a_real_worker_consumes_a_scrape_through_redis_and_the_prices_land(fixtu
     task_postrun.connect(close_worker_connections, weak=False)
     try:
         with (
-            mock.patch("pricing.services.fetch", return_value=fetched(content)) as fetch,
+            mock.patch("providers.http.fetch", return_value=fetched(content)) as fetch,
             start_worker(app, pool="solo", perform_ping_check=False, queues=[queue], shutdown_timeout=30),
         ):
             tasks.scrape_source.apply_async(args=["openrouter"], queue=queue)
@@ -176,7 +176,7 @@ EMBEDDED_SCRIPT = textwrap.dedent(
     content = Path(sys.argv[1]).read_bytes()
     result = FetchResult(url="https://openrouter.ai/api/v1/models", status=200, content=content,
                          content_type="application/json", etag="", last_modified="", elapsed_ms=1)
-    with mock.patch("pricing.services.fetch", return_value=result), \\
+    with mock.patch("providers.http.fetch", return_value=result), \\
             start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
         tasks.scrape_source.delay("openrouter")
         deadline = time.monotonic() + 60

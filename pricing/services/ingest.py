@@ -1,42 +1,30 @@
-"""Writes: scrape runs, ingest, publish or hold, curation.
-
-Ingest rules (DESIGN.md): a run is atomic; two runs of one source never overlap; unchanged prices
-write nothing but "last seen"; a change closes the old row and opens a new one; suspicious changes
-are held for review; a page that parses to nothing or to far fewer rows than last time fails the run
-and changes nothing; a model missing from one run is marked missing, never deleted.
-"""
+"""Ingest: validate one run's records and apply them to the price timelines atomically."""
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import hashlib
 import logging
 import re
-import secrets
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import TypeVar
 
-from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from pricing.models import Model, Offering, Price, Provider, ScrapeRun, Source
-from providers import REGISTRY, get_scraper
-from providers.base import COMPONENTS, MODES, Document, ParseError, ScrapedPrice, Scraper, decimal_to_str, match_key
-from providers.http import FetchError, fetch
+from pricing.models import Offering, Price, Provider, ScrapeRun, Source
+from pricing.services.linking import models_link
+from pricing.services.sources import provider_name_for
+from providers.base import COMPONENTS, MODES, ScrapedPrice, Scraper, decimal_to_str, match_key
 
 log = logging.getLogger(__name__)
 
 # A change beyond these bounds is held for a curator instead of published.
 MAX_RISE_FACTOR = Decimal(3)
 MAX_DROP_FACTOR = Decimal(3)
-LOCK_TTL = dt.timedelta(minutes=15)
 PRICES_CHANGED_CACHE_KEY = "pricing:prices-changed-at"
 CHUNK = 2000
 AMOUNT_QUANTUM = Decimal("1e-12")
@@ -46,16 +34,6 @@ BUNDLED_KINDS = (ScrapeRun.Kind.SNAPSHOT, ScrapeRun.Kind.CURATED)
 
 T = TypeVar("T")
 PriceKey = tuple[int, str, str, int | None, int | None, str]
-
-
-class SourceBusy(Exception):
-    """Another run of the same source holds the lock."""
-
-
-class FetchFailed(Exception):
-    def __init__(self, message: str, *, retryable: bool = False):
-        super().__init__(message)
-        self.retryable = retryable
 
 
 class IngestRejected(Exception):
@@ -74,297 +52,6 @@ class Counts:
     @property
     def wrote_prices(self) -> bool:
         return bool(self.created or self.changed or self.held)
-
-
-@dataclass
-class RunResult:
-    source: str
-    run_id: int | None
-    status: str
-    counts: Counts = field(default_factory=Counts)
-    error: str = ""
-    retryable: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return self.status in (ScrapeRun.Status.SUCCEEDED, ScrapeRun.Status.UNCHANGED)
-
-    def as_dict(self) -> dict[str, object]:
-        return {"source": self.source, "run": self.run_id, "status": self.status, "error": self.error} | asdict(
-            self.counts
-        )
-
-    def summary(self) -> str:
-        c = self.counts
-        line = (
-            f"{self.source}: run {self.run_id} {self.status}: {c.records} records, {c.created} created, "
-            f"{c.changed} changed, {c.unchanged} unchanged, {c.held} held, {c.missing} missing"
-        )
-        return f"{line}; error: {self.error}" if self.error else line
-
-
-# --- sources -----------------------------------------------------------------------------------------
-
-
-def provider_name_for(slug: str) -> str:
-    """A readable default name for a provider first met through an aggregator; curators may rename it."""
-    for scraper in REGISTRY.values():
-        if scraper.provider == slug and scraper.provider_name:
-            return scraper.provider_name
-    return slug.replace("_", " ").replace("-", " ").title()
-
-
-def source_sync(*, slug: str) -> Source:
-    """The Source row of a registered adapter, created on first use with the adapter's identity."""
-    scraper = get_scraper(slug)
-    provider = None
-    if scraper.provider:
-        provider, _ = Provider.objects.get_or_create(
-            slug=scraper.provider,
-            defaults={
-                "name": scraper.provider_name or provider_name_for(scraper.provider),
-                "website": scraper.provider_website,
-            },
-        )
-    source, created = Source.objects.get_or_create(
-        slug=slug,
-        defaults={
-            "name": scraper.name,
-            "kind": scraper.kind,
-            "provider": provider,
-            "trust_rank": scraper.trust_rank,
-            "urls": list(scraper.urls),
-        },
-    )
-    if not created and list(scraper.urls) != source.urls:
-        source.urls = list(scraper.urls)
-        source.save(update_fields=["urls"])
-    return source
-
-
-def sources_sync() -> list[Source]:
-    """Every registered adapter as a Source row, each with its own editable beat schedule."""
-    from django_celery_beat.models import IntervalSchedule, PeriodicTask
-
-    interval, _ = IntervalSchedule.objects.get_or_create(
-        every=settings.SCRAPE_INTERVAL_HOURS, period=IntervalSchedule.HOURS
-    )
-    sources = []
-    for slug in sorted(REGISTRY):
-        source = source_sync(slug=slug)
-        PeriodicTask.objects.get_or_create(
-            name=schedule_name(slug),
-            defaults={"task": "pricing.tasks.scrape_source", "interval": interval, "args": f'["{slug}"]'},
-        )
-        sources.append(source)
-    return sources
-
-
-def schedule_name(slug: str) -> str:
-    return f"every-{settings.SCRAPE_INTERVAL_HOURS}-hours-scrape-{slug}"
-
-
-def source_is_enabled(*, slug: str) -> bool:
-    return not Source.objects.filter(slug=slug, enabled=False).exists()
-
-
-def enabled_source_slugs() -> list[str]:
-    disabled = set(Source.objects.filter(enabled=False).values_list("slug", flat=True))
-    return [slug for slug in sorted(REGISTRY) if slug not in disabled]
-
-
-@contextlib.contextmanager
-def source_lock(source: Source) -> Iterator[str]:
-    """A lease on the source row: one conditional UPDATE, so it holds across processes and machines."""
-    token = secrets.token_hex(16)
-    now = timezone.now()
-    acquired = (
-        Source.objects.filter(pk=source.pk)
-        .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
-        .update(lock_token=token, locked_until=now + LOCK_TTL)
-    )
-    if not acquired:
-        raise SourceBusy(f"{source.slug}: another run is in progress")
-    try:
-        yield token
-    finally:
-        Source.objects.filter(pk=source.pk, lock_token=token).update(lock_token="", locked_until=None)
-
-
-def locks_release_expired() -> int:
-    return Source.objects.filter(locked_until__lt=timezone.now()).update(lock_token="", locked_until=None)
-
-
-# --- fetching ----------------------------------------------------------------------------------------
-
-
-@dataclass
-class Fetched:
-    documents: list[Document]
-    not_modified: bool
-    http_status: int | None
-    bytes_fetched: int
-    fetch_ms: int
-    validators: dict[str, dict[str, str]]
-
-
-def documents_fetch(*, scraper: Scraper, validators: dict[str, dict[str, str]]) -> Fetched:
-    """Fetch every URL of a source; "not modified" only when every URL answered 304."""
-    documents, statuses, new_validators = [], [], {}
-    total_bytes = total_ms = 0
-    for url in scraper.urls:
-        known = validators.get(url, {})
-        try:
-            result = fetch(
-                url,
-                hosts=scraper.hosts,
-                etag=known.get("etag", ""),
-                last_modified=known.get("last_modified", ""),
-                user_agent=settings.SCRAPE_USER_AGENT,
-                max_bytes=settings.SCRAPE_MAX_BYTES,
-            )
-        except FetchError as exc:
-            raise FetchFailed(str(exc), retryable=exc.retryable) from exc
-        statuses.append(result.status)
-        total_bytes += len(result.content)
-        total_ms += result.elapsed_ms
-        new_validators[url] = {
-            "etag": result.etag or known.get("etag", ""),
-            "last_modified": result.last_modified or known.get("last_modified", ""),
-        }
-        if not result.not_modified:
-            documents.append(
-                Document(
-                    url=result.url,
-                    content=result.content,
-                    content_type=result.content_type,
-                    fetched_at=timezone.now(),
-                    etag=result.etag,
-                    last_modified=result.last_modified,
-                )
-            )
-    not_modified = all(status == 304 for status in statuses)
-    if documents and len(documents) < len(scraper.urls):
-        # Some pages changed and some did not: parse them all so the run sees every price.
-        return documents_fetch(scraper=scraper, validators={})
-    return Fetched(documents, not_modified, statuses[-1] if statuses else None, total_bytes, total_ms, new_validators)
-
-
-def fetch_and_parse(*, scraper: Scraper, validators: dict[str, dict[str, str]]) -> list[ScrapedPrice]:
-    fetched = documents_fetch(scraper=scraper, validators=validators)
-    return scraper.parse_all(fetched.documents)
-
-
-# --- runs --------------------------------------------------------------------------------------------
-
-
-def scrape_source(*, slug: str, document: Document | None = None, as_of: dt.datetime | None = None) -> RunResult:
-    """Fetch (or take ``document``), parse and ingest one source as one run. Never raises for bad
-    pages or network failures: the run is recorded as failed with its error, and nothing changes."""
-    scraper = get_scraper(slug)
-    source = source_sync(slug=slug)
-    kind = ScrapeRun.Kind.LIVE if document is None else (ScrapeRun.Kind.ARCHIVE if as_of else ScrapeRun.Kind.FILE)
-    try:
-        with source_lock(source):
-            run = ScrapeRun.objects.create(source=source, kind=kind, as_of=as_of)
-            try:
-                if document is None:
-                    fetched = documents_fetch(scraper=scraper, validators=source.http_validators)
-                    run.http_status, run.bytes_fetched, run.fetch_ms = (
-                        fetched.http_status,
-                        fetched.bytes_fetched,
-                        fetched.fetch_ms,
-                    )
-                    if fetched.not_modified:
-                        return _finish_not_modified(run, source)
-                    documents = fetched.documents
-                else:
-                    fetched = None
-                    documents = [document]
-                    run.bytes_fetched = len(document.content)
-                run.content_hash = _documents_hash(documents)
-                records = scraper.parse_all(documents)
-                counts = ingest(run=run, source=source, records=records, as_of=as_of, scraper=scraper)
-            except (FetchFailed, ParseError, IngestRejected) as exc:
-                return _finish_failed(run, exc)
-            except Exception as exc:  # a bug must still leave a failed run behind, then surface
-                _finish_failed(run, exc)
-                raise
-            if fetched is not None:
-                source.http_validators = fetched.validators
-            return _finish_succeeded(run, source, counts, as_of=as_of)
-    except SourceBusy as exc:
-        return RunResult(source=slug, run_id=None, status="busy", error=str(exc))
-
-
-def records_ingest(
-    *,
-    slug: str,
-    records: Sequence[ScrapedPrice],
-    kind: str,
-    as_of: dt.datetime | None = None,
-    content_hash: str = "",
-    note: str = "",
-) -> RunResult:
-    """Ingest records that were parsed elsewhere (the bundled snapshot) as one run of ``slug``."""
-    scraper = get_scraper(slug)
-    source = source_sync(slug=slug)
-    try:
-        with source_lock(source):
-            run = ScrapeRun.objects.create(source=source, kind=kind, as_of=as_of, content_hash=content_hash, note=note)
-            try:
-                counts = ingest(run=run, source=source, records=records, as_of=as_of, scraper=scraper)
-            except IngestRejected as exc:
-                return _finish_failed(run, exc)
-            return _finish_succeeded(run, source, counts, as_of=as_of)
-    except SourceBusy as exc:
-        return RunResult(source=slug, run_id=None, status="busy", error=str(exc))
-
-
-def _documents_hash(documents: Sequence[Document]) -> str:
-    digest = hashlib.sha256()
-    for document in documents:
-        digest.update(document.content)
-    return digest.hexdigest()
-
-
-def _finish_failed(run: ScrapeRun, exc: Exception) -> RunResult:
-    prefix = "layout changed? " if isinstance(exc, ParseError) else ""
-    run.status = ScrapeRun.Status.FAILED
-    run.error = f"{prefix}{exc}" if str(exc) else f"{prefix}{type(exc).__name__}"
-    run.finished_at = timezone.now()
-    run.save()
-    log.warning("run %s of %s failed: %s", run.pk, run.source.slug, run.error)
-    retryable = isinstance(exc, FetchFailed) and exc.retryable
-    return RunResult(run.source.slug, run.pk, run.status, error=run.error, retryable=retryable)
-
-
-def _finish_not_modified(run: ScrapeRun, source: Source) -> RunResult:
-    now = timezone.now()
-    # A 304 confirms every open price of the source: one UPDATE, nothing parsed.
-    seen = Price.objects.filter(
-        source=source, status=Price.Status.PUBLISHED, valid_to__isnull=True, superseded_at__isnull=True
-    ).update(last_seen_at=now)
-    run.status = ScrapeRun.Status.UNCHANGED
-    run.unchanged = seen
-    run.finished_at = now
-    run.save()
-    Source.objects.filter(pk=source.pk).update(last_success_at=now)
-    return RunResult(source.slug, run.pk, run.status, Counts(unchanged=seen))
-
-
-def _finish_succeeded(run: ScrapeRun, source: Source, counts: Counts, *, as_of: dt.datetime | None) -> RunResult:
-    run.status = ScrapeRun.Status.SUCCEEDED
-    run.finished_at = timezone.now()
-    for name, value in asdict(counts).items():
-        setattr(run, name, value)
-    run.save()
-    if as_of is None and run.kind not in BUNDLED_KINDS:
-        # Archive copies and the snapshot do not say how healthy the live source is.
-        Source.objects.filter(pk=source.pk).update(
-            last_success_at=run.finished_at, last_record_count=counts.records, http_validators=source.http_validators
-        )
-    return RunResult(source.slug, run.pk, run.status, counts)
 
 
 # --- ingest ------------------------------------------------------------------------------------------
@@ -813,89 +500,6 @@ def _covering(timeline: Sequence[Price], moment: dt.datetime) -> Price | None:
         if price.valid_from <= moment and (price.valid_to is None or moment < price.valid_to):
             found = price
     return found
-
-
-# --- canonical models ---------------------------------------------------------------------------------
-
-
-def models_link(*, offerings: Sequence[Offering], official_source: Source) -> int:
-    """Link offerings to canonical Models where the match is certain; leave the rest to curators.
-
-    An official source's first-party offering (its provider made the model) defines the Model. A
-    reseller's offering named ``creator/id`` links to the Model of that creator with the same id after
-    normalising case and separators. Nothing else is guessed.
-    """
-    unlinked = [o for o in offerings if o.model_id is None]
-    if not unlinked:
-        return 0
-    first_party_provider = official_source.provider_id if official_source.kind == Source.Kind.OFFICIAL else None
-    wanted: dict[tuple[str, str], list[Offering]] = defaultdict(list)
-    to_define: dict[tuple[str, str], Offering] = {}
-    for offering in unlinked:
-        seller = offering.provider.slug
-        named_creator = offering.provider_model_id.split("/", 1)[0].lower() if "/" in offering.provider_model_id else ""
-        if named_creator and named_creator != seller:
-            wanted[_reseller_key(offering.provider_model_id)].append(offering)
-        elif offering.provider_id == first_party_provider and (offering.creator_hint or seller) == seller:
-            key = (seller, offering.match_key)
-            to_define.setdefault(key, offering)
-            wanted[key].append(offering)
-    if not wanted:
-        return 0
-    existing = {
-        (m.creator, m.match_key): m
-        for m in Model.objects.filter(match_key__in={k for _, k in wanted}, creator__in={c for c, _ in wanted})
-    }
-    new_models = [
-        Model(
-            slug=_model_slug(offering.provider_model_id),
-            name=offering.name or offering.provider_model_id,
-            creator=key[0],
-            match_key=key[1],
-            context_window=offering.context_window,
-        )
-        for key, offering in to_define.items()
-        if key not in existing
-    ]
-    if new_models:
-        taken = set(Model.objects.filter(slug__in=[m.slug for m in new_models]).values_list("slug", flat=True))
-        for model in new_models:
-            if model.slug in taken:  # another creator's model has this name: qualify ours
-                model.slug = f"{model.creator}-{model.slug}"[:160]
-            taken.add(model.slug)
-        Model.objects.bulk_create(new_models, ignore_conflicts=True)
-        existing = {
-            (m.creator, m.match_key): m
-            for m in Model.objects.filter(match_key__in={k for _, k in wanted}, creator__in={c for c, _ in wanted})
-        }
-        # Resellers seen before the creator's own page defined these models link to them now, so the
-        # outcome does not depend on which source ran first.
-        new_keys = {(m.creator, m.match_key) for m in new_models}
-        for earlier in Offering.objects.filter(model__isnull=True, provider_model_id__contains="/").only(
-            "id", "provider_model_id", "model"
-        ):
-            if (key := _reseller_key(earlier.provider_model_id)) in new_keys:
-                wanted[key].append(earlier)
-    linked = []
-    for key, group in wanted.items():
-        canonical = existing.get(key)
-        if canonical is not None:
-            for offering in group:
-                offering.model = canonical
-                linked.append(offering)
-    if linked:
-        Offering.objects.bulk_update(linked, ["model"], batch_size=1000)
-    return len(linked)
-
-
-def _reseller_key(model_id: str) -> tuple[str, str]:
-    """``openai/gpt-4o:free`` -> ("openai", "gpt4o"): the creator and the model a reseller's id names."""
-    creator_slug, rest = model_id.split("/", 1)
-    return creator_slug.lower(), match_key(rest.split(":", 1)[0])
-
-
-def _model_slug(model_id: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", model_id.lower()).strip("-")[:150] or "model"
 
 
 # --- curation entry point -----------------------------------------------------------------------------

@@ -1,0 +1,65 @@
+"""Writes, split by job: ``sources`` (rows, schedules, leases), ``runs`` (fetch, parse, record a run),
+``ingest`` (validate and apply a run's records to the price timelines), ``linking`` (canonical models).
+
+The names re-exported here are the package's public contract; callers import them from ``pricing.services``.
+"""
+
+from pricing.services.ingest import (
+    PRICES_CHANGED_CACHE_KEY,
+    Counts,
+    IngestRejected,
+    ingest,
+    plain,
+    price_publish,
+    prices_changed,
+    records_validate,
+    stored_amount,
+)
+from pricing.services.linking import models_link
+from pricing.services.runs import (
+    FetchFailed,
+    RunResult,
+    documents_fetch,
+    fetch_and_parse,
+    records_ingest,
+    scrape_source,
+)
+from pricing.services.sources import (
+    SourceBusy,
+    enabled_source_slugs,
+    locks_release_expired,
+    provider_name_for,
+    schedule_name,
+    source_is_enabled,
+    source_lock,
+    source_sync,
+    sources_sync,
+)
+
+__all__ = [
+    "PRICES_CHANGED_CACHE_KEY",
+    "Counts",
+    "FetchFailed",
+    "IngestRejected",
+    "RunResult",
+    "SourceBusy",
+    "documents_fetch",
+    "enabled_source_slugs",
+    "fetch_and_parse",
+    "ingest",
+    "locks_release_expired",
+    "models_link",
+    "plain",
+    "price_publish",
+    "prices_changed",
+    "provider_name_for",
+    "records_ingest",
+    "records_validate",
+    "schedule_name",
+    "scrape_source",
+    "source_is_enabled",
+    "source_lock",
+    "source_sync",
+    "sources_sync",
+    "stored_amount",
+]
