@@ -86,7 +86,7 @@ class ScrapedPrice:
     attributes: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
     @property
-    def key(self) -> tuple[str, str, str, str, int | None, int | None, str]:
+    def key(self) -> tuple[str, str, str, str, int | None, int | None, str, str]:
         """Identity of a price line within one observation (excluding its dates and amount)."""
         return (
             self.provider,
