@@ -15,10 +15,11 @@ import datetime as dt
 import re
 from decimal import Decimal
 
-from bs4 import BeautifulSoup, Comment, Tag
+from bs4 import BeautifulSoup, Tag
 
 from pricing.units import NotationError, parse_price, to_decimal
 from providers.base import OFFICIAL_TRUST, Document, ParseError, ScrapedPrice, Scraper
+from providers.helpers import cell_lines, cell_text, html_grid, unique_cells
 
 BEIJING = dt.timezone(dt.timedelta(hours=8))
 MODEL_HEADERS = ("model", "模型")
@@ -76,11 +77,11 @@ class DeepSeek(Scraper):
         return records
 
     def _table_prices(self, table: Tag, footnotes: dict[str, str], *, default_currency: str) -> list[ScrapedPrice]:
-        grid = _grid(table)
+        grid = html_grid(table)
         header = next((i for i, row in enumerate(grid) if row and _is_model_header(row[0])), None)
         if header is None:
             return []
-        if any(_component(_text(cell)) for cell in grid[header][1:]):
+        if any(_component(cell_text(cell)) for cell in grid[header][1:]):
             # The early layout: one row per model, prices in columns.
             grid = [list(column) for column in zip(*grid[header:], strict=True)]
             header = 0
@@ -94,11 +95,11 @@ class DeepSeek(Scraper):
         facts = _model_facts(grid, models, first_value_col)
         records: list[ScrapedPrice] = []
         for row in grid[header + 1 :]:
-            labels = _unique(row[:first_value_col])
+            labels = unique_cells(row[:first_value_col])
             if not labels:
                 continue
-            label = _text(labels[-1])
-            context = " ".join(_text(cell) for cell in labels)
+            label = cell_text(labels[-1])
+            context = " ".join(cell_text(cell) for cell in labels)
             component = _component(label)
             if component is None or not PRICE_LABEL.search(context):
                 continue
@@ -107,7 +108,7 @@ class DeepSeek(Scraper):
             unit = "百万tokens" if "百万" in label else "1M tokens"
             row_prices: list[ScrapedPrice] = []
             for col, model in models.items():
-                cell_text = _text(row[col])
+                shown = cell_text(row[col])
                 base = ScrapedPrice(
                     provider=self.provider,
                     model=model,
@@ -115,7 +116,7 @@ class DeepSeek(Scraper):
                     amount_per_mtok=Decimal(0),
                     mode=mode,
                     currency=currency,
-                    excerpt=f"{context}: {model} {cell_text}"[:200],
+                    excerpt=f"{context}: {model} {shown}"[:200],
                     valid_from=valid_from,
                     valid_to=valid_to,
                     creator="deepseek",
@@ -131,7 +132,7 @@ class DeepSeek(Scraper):
 
 def _cell_prices(base: ScrapedPrice, cell: Tag, unit: str, footnotes: dict[str, str]) -> list[ScrapedPrice]:
     """One cell's prices: usually one; two when it prints an original price and a dated promotional one."""
-    amounts = _amounts(_text(cell))
+    amounts = _amounts(cell_text(cell))
     prices = []
     for amount_text in amounts:
         try:
@@ -157,72 +158,8 @@ def _cell_prices(base: ScrapedPrice, cell: Tag, unit: str, footnotes: dict[str, 
     return [promotional.replace(valid_to=end), original.replace(valid_from=end)]
 
 
-def _grid(table: Tag) -> list[list[Tag]]:
-    """The table as rows of cells, with rowspan and colspan cells repeated in every slot they cover."""
-    grid: list[list[Tag]] = []
-    pending: dict[tuple[int, int], Tag] = {}
-    rows = [tr for tr in table.find_all("tr") if isinstance(tr, Tag) and tr.find_parent("table") is table]
-    for r, tr in enumerate(rows):
-        row: list[Tag] = []
-        cells = iter([cell for cell in tr.find_all(["td", "th"], recursive=False) if isinstance(cell, Tag)])
-        col = 0
-        while True:
-            if (r, col) in pending:
-                row.append(pending.pop((r, col)))
-                col += 1
-                continue
-            cell = next(cells, None)
-            if cell is None:
-                break
-            rowspan, colspan = _span(cell.get("rowspan")), _span(cell.get("colspan"))
-            for dc in range(colspan):
-                row.append(cell)
-                for dr in range(1, rowspan):
-                    pending[(r + dr, col + dc)] = cell
-            col += colspan
-        grid.append(row)
-    # Ragged rows padded with one empty cell, so columns line up (and the early layout can be transposed).
-    width = max((len(row) for row in grid), default=0)
-    empty = BeautifulSoup("", "lxml").new_tag("td")
-    return [row + [empty] * (width - len(row)) for row in grid]
-
-
-def _span(value: object) -> int:
-    try:
-        return max(1, min(int(str(value)), 50))
-    except ValueError:
-        return 1
-
-
-def _text(cell: Tag) -> str:
-    """Cell text on one line, without <sup> footnote markers ("deepseek-v4-flash(1)" -> "deepseek-v4-flash")."""
-    return " ".join(" ".join(_lines(cell, skip_sup=True)).split())
-
-
-def _lines(element: Tag, *, skip_sup: bool = False) -> list[str]:
-    """An element's text split where the page breaks lines (<br>), so two prices or two footnotes stay apart."""
-    lines = [""]
-    for node in element.descendants:
-        if isinstance(node, Tag):
-            if node.name == "br":
-                lines.append("")
-            elif node.name == "sup" and skip_sup:
-                lines[-1] += " "
-        elif not (skip_sup and node.find_parent("sup") is not None) and not isinstance(node, Comment):
-            lines[-1] += str(node)
-    return lines
-
-
-def _unique(cells: list[Tag]) -> list[Tag]:
-    seen: list[Tag] = []
-    for cell in cells:
-        if not any(cell is other for other in seen):
-            seen.append(cell)
-    return seen
-
-
 def _is_model_header(cell: Tag) -> bool:
-    return FOOTNOTE.sub("", _text(cell)).strip().lower() in MODEL_HEADERS
+    return FOOTNOTE.sub("", cell_text(cell)).strip().lower() in MODEL_HEADERS
 
 
 def _models(header_row: list[Tag], label_cell: Tag) -> dict[int, str]:
@@ -231,7 +168,7 @@ def _models(header_row: list[Tag], label_cell: Tag) -> dict[int, str]:
     for col, cell in enumerate(header_row):
         if cell is label_cell:
             continue
-        model = FOOTNOTE.sub("", _text(cell)).strip()
+        model = FOOTNOTE.sub("", cell_text(cell)).strip()
         if model and model not in models.values():
             models[col] = model
     return models
@@ -241,9 +178,9 @@ def _model_facts(grid: list[list[Tag]], models: dict[int, str], first_value_col:
     """Display name ("MODEL VERSION") and context window ("CONTEXT LENGTH") per model column."""
     facts: dict[int, dict] = {col: {} for col in models}
     for row in grid:
-        label = " ".join(_text(cell) for cell in _unique(row[:first_value_col])).lower()
+        label = " ".join(cell_text(cell) for cell in unique_cells(row[:first_value_col])).lower()
         for col in models:
-            value = FOOTNOTE.sub("", _text(row[col])).strip()
+            value = FOOTNOTE.sub("", cell_text(row[col])).strip()
             if not value:
                 continue
             if label in ("model version", "模型版本"):
@@ -261,9 +198,9 @@ def _component(label: str) -> str | None:
     return None
 
 
-def _amounts(cell_text: str) -> list[str]:
+def _amounts(text_in_cell: str) -> list[str]:
     """The price figures of a cell, without "(50% OFF)", "（5折）" or footnote numbers."""
-    text = PARENTHESISED.sub(" ", cell_text)
+    text = PARENTHESISED.sub(" ", text_in_cell)
     found = [" ".join(match.split()) for match in AMOUNT.findall(text)]
     if not found and BARE_NUMBER.fullmatch(text.strip()):
         found = [text.strip()]
@@ -315,7 +252,7 @@ def _footnotes(soup: BeautifulSoup) -> dict[str, str]:
     """Footnote number -> its text, from the "(1) ..." lines under the tables."""
     notes: dict[str, str] = {}
     for block in soup.find_all(["p", "li"]):
-        for line in _lines(block) if isinstance(block, Tag) else ():
+        for line in cell_lines(block) if isinstance(block, Tag) else ():
             match = re.match(r"\s*[(（](\d{1,2})[)）]\s*(\S.*)", " ".join(line.split()))
             if match:
                 notes.setdefault(match.group(1), match.group(2))

@@ -17,6 +17,7 @@ from typing import Any
 
 from pricing.units import NotationError, per_token_to_mtok, to_decimal
 from providers.base import AGGREGATOR_TRUST, Document, ParseError, ScrapedPrice, Scraper, decimal_to_str
+from providers.helpers import int_or_none
 
 # Only text generation; embeddings, images, audio, rerank and moderation entries are other products.
 TEXT_MODES = frozenset({"chat", "completion", "responses"})
@@ -127,7 +128,7 @@ class LiteLLM(Scraper):
             model=model,
             component="input",
             amount_per_mtok=Decimal(0),
-            context_window=_int_or_none(entry.get("max_input_tokens")) or _int_or_none(entry.get("max_tokens")),
+            context_window=int_or_none(entry.get("max_input_tokens")) or int_or_none(entry.get("max_tokens")),
             notes=notes,
         )
         records = []
@@ -171,7 +172,7 @@ class LiteLLM(Scraper):
             bounds = tier.get("range") if isinstance(tier, dict) else None
             if not (isinstance(bounds, list) and len(bounds) == 2):
                 raise ParseError(f"{key}: tiered_pricing item without a [from, to] range: {tier!r}")
-            low, high = _int_or_none(bounds[0]), _int_or_none(bounds[1])
+            low, high = int_or_none(bounds[0]), int_or_none(bounds[1])
             # A range starts where the previous one ends: [32000, 128000] is prompts of 32,001..128,000 tokens.
             tier_min = low + 1 if low else None
             for field, raw in tier.items():
@@ -223,12 +224,3 @@ def _per_token(key: str, field: str, raw: Any) -> Decimal:
         return to_decimal(raw)
     except NotationError as exc:
         raise ParseError(f"{key}: {field} is not a number: {raw!r}") from exc
-
-
-def _int_or_none(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    try:
-        return int(value) if value is not None else None
-    except (TypeError, ValueError, ArithmeticError):
-        return None
