@@ -7,7 +7,9 @@ knowledge. History is never rewritten: a correction supersedes a row and writes 
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import models
@@ -15,7 +17,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from providers.base import COMPONENTS, MODES
+from providers.base import COMPONENTS, MODES, OFFERING_ATTRIBUTES, attributes_key
 from providers.base import match_key as id_match_key
 
 
@@ -111,8 +113,17 @@ class Source(models.Model):
         return self.name
 
 
+class Listing(models.TextChoices):
+    LIST_PRICE = "list", "public list price"
+    FREE_VARIANT = "free", "free or rate-limited variant"
+    UNLISTED = "unlisted", "no public list price (self-hosted, local or contact sales)"
+
+
 class Offering(models.Model):
-    """One model as one provider sells it, under the provider's own id."""
+    """One model as one provider sells it, under the provider's own id (and, where the provider sells it
+    several ways, in one region, deployment scope or supply variant)."""
+
+    Listing = Listing
 
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="offerings")
     model = models.ForeignKey(Model, null=True, blank=True, on_delete=models.SET_NULL, related_name="offerings")
@@ -125,18 +136,33 @@ class Offering(models.Model):
     creator_hint = models.CharField(max_length=80, blank=True)
     locked = models.BooleanField(default=False, help_text="Scrapes cannot change a locked offering's prices.")
     first_seen_at = models.DateTimeField(default=timezone.now)
+    # How this offering is sold when one seller sells one model several ways (providers.base.OFFERING_ATTRIBUTES):
+    # {"region": "eastus", "deploy_scope": "Global"}; ``variant`` is the same as one canonical string ("" if none).
+    attributes = models.JSONField(default=dict, blank=True)
+    variant = models.CharField(max_length=300, blank=True, default="", editable=False)
+    listing = models.CharField(
+        max_length=10,
+        choices=Listing.choices,
+        default=Listing.LIST_PRICE,
+        db_index=True,
+        help_text="Only list prices rank by default; free variants show behind a toggle; unlisted never rank.",
+    )
 
     class Meta:
         ordering = ["provider__name", "provider_model_id"]
         constraints = [
-            models.UniqueConstraint(fields=["provider", "provider_model_id"], name="offering_unique_per_provider")
+            models.UniqueConstraint(
+                fields=["provider", "provider_model_id", "variant"], name="offering_unique_per_provider_variant"
+            )
         ]
 
     def __str__(self) -> str:
-        return f"{self.provider_model_id} @ {self.provider.slug}" if self.provider_id else self.provider_model_id
+        shown = f"{self.provider_model_id} ({self.variant})" if self.variant else self.provider_model_id
+        return f"{shown} @ {self.provider.slug}" if self.provider_id else shown
 
     def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         self.match_key = id_match_key(self.provider_model_id)
+        self.variant = attributes_key(self.attributes or {}, OFFERING_ATTRIBUTES)
         super().save(*args, **kwargs)
 
 
@@ -162,6 +188,9 @@ class ScrapeRun(models.Model):
     started_at = models.DateTimeField(default=timezone.now, db_index=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     as_of = models.DateTimeField(null=True, blank=True, help_text="For archive copies: in force from this date.")
+    evidence_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the document was fetched or captured: what the run's prices are seen at."
+    )
     http_status = models.PositiveSmallIntegerField(null=True, blank=True)
     bytes_fetched = models.PositiveIntegerField(default=0)
     content_hash = models.CharField(max_length=64, blank=True)
@@ -172,6 +201,10 @@ class ScrapeRun(models.Model):
     unchanged = models.PositiveIntegerField(default=0)
     held = models.PositiveIntegerField(default=0)
     missing = models.PositiveIntegerField(default=0)
+    closed = models.PositiveIntegerField(default=0, help_text="Lines the source no longer emits, closed at its date.")
+    skipped = models.PositiveIntegerField(default=0, help_text="Malformed records left out (see problems).")
+    published_held = models.PositiveIntegerField(default=0, help_text="Held proposals this run's evidence published.")
+    problems = models.TextField(blank=True, help_text="One line per record left out, and why.")
     error = models.TextField(blank=True)
     note = models.TextField(blank=True, help_text="Where a snapshot or curated run's figures come from.")
 
@@ -181,6 +214,52 @@ class ScrapeRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source.slug} run {self.pk} ({self.status})"
+
+
+class LineKey(NamedTuple):
+    """One price line: an offering's component, mode, prompt tier, currency and conditions. Every row of a
+    line's timeline shares it; at most one published row of a line is open at a time."""
+
+    offering_id: int
+    component: str
+    mode: str
+    tier_min_tokens: int | None
+    tier_max_tokens: int | None
+    currency: str
+    conditions: str
+
+
+class PriceQuerySet(models.QuerySet["Price"]):
+    """The named filters every reader and writer uses, one spelling each."""
+
+    def current_knowledge(self) -> PriceQuerySet:
+        """Rows no correction has replaced."""
+        return self.filter(superseded_at__isnull=True)
+
+    def published(self) -> PriceQuerySet:
+        return self.filter(status=Price.Status.PUBLISHED, superseded_at__isnull=True)
+
+    def open_published(self) -> PriceQuerySet:
+        """Published rows of current knowledge with no end: the price in force now on each line."""
+        return self.published().filter(valid_to__isnull=True)
+
+    def in_force(self, moment: dt.datetime) -> PriceQuerySet:
+        """Published rows of current knowledge that the provider charged at ``moment``."""
+        return self.published().filter(valid_from__lte=moment).filter(Q(valid_to__isnull=True) | Q(valid_to__gt=moment))
+
+    def line(self, key: LineKey) -> PriceQuerySet:
+        """Rows of one price line (NULL tier bounds compared as NULL)."""
+        rows = self.filter(
+            offering_id=key.offering_id,
+            component=key.component,
+            mode=key.mode,
+            currency=key.currency,
+            conditions=key.conditions,
+        )
+        for name in ("tier_min_tokens", "tier_max_tokens"):
+            value = getattr(key, name)
+            rows = rows.filter(**({f"{name}__isnull": True} if value is None else {name: value}))
+        return rows
 
 
 class Price(models.Model):
@@ -198,6 +277,9 @@ class Price(models.Model):
     tier_max_tokens = models.PositiveIntegerField(null=True, blank=True)
     amount_per_mtok = models.DecimalField(max_digits=24, decimal_places=12)
     currency = models.CharField(max_length=3, default="USD")
+    # Conditions of this price within the offering (providers.base.PRICE_CONDITIONS) as one canonical string:
+    # "output_tier=201-;thinking=on"; "" for the plain price.
+    conditions = models.CharField(max_length=300, blank=True, default="")
     original = models.CharField(max_length=200, blank=True, help_text="The figure and unit as the page printed it.")
 
     valid_from = models.DateTimeField(db_index=True)
@@ -210,6 +292,8 @@ class Price(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PUBLISHED)
     hold_reason = models.CharField(max_length=300, blank=True)
     replaces = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="proposals")
+    # Held proposals: how many runs of the proposing source have stated this figure (the first included).
+    sightings = models.PositiveIntegerField(default=1)
 
     # Evidence: the run and document it was read from, or the curator who set it.
     source = models.ForeignKey(Source, null=True, blank=True, on_delete=models.PROTECT, related_name="prices")
@@ -235,6 +319,7 @@ class Price(models.Model):
                 Coalesce(F("tier_min_tokens"), 0),
                 Coalesce(F("tier_max_tokens"), -1),
                 F("currency"),
+                F("conditions"),
                 condition=Q(status="published", valid_to__isnull=True, superseded_at__isnull=True),
                 name="price_one_open_published",
             ),
@@ -257,6 +342,8 @@ class Price(models.Model):
             models.Index(fields=["source", "status"], name="price_source_status"),
         ]
 
+    objects = PriceQuerySet.as_manager()
+
     def __str__(self) -> str:
         return f"{self.offering_id} {self.component}/{self.mode} {self.amount_per_mtok} {self.currency}"
 
@@ -265,15 +352,16 @@ class Price(models.Model):
         return tier_label(self.tier_min_tokens, self.tier_max_tokens)
 
     @property
-    def line_key(self) -> tuple[int, str, str, int | None, int | None, str]:
-        """The price line this row belongs to: one offering, component, mode, tier and currency."""
-        return (
+    def line_key(self) -> LineKey:
+        """The price line this row belongs to."""
+        return LineKey(
             self.offering_id,
             self.component,
             self.mode,
             self.tier_min_tokens,
             self.tier_max_tokens,
             self.currency,
+            self.conditions,
         )
 
 
@@ -369,6 +457,7 @@ class AuditEntry(models.Model):
         MERGE = "merge", "merged models"
         TOKENIZER = "tokenizer", "set a model's tokenizer"
         SOURCE = "source", "changed a source"
+        AUTO_PUBLISH = "auto_publish", "published a held price on corroborating evidence"
         SCRAPE = "scrape", "ran a source by hand"
 
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)

@@ -76,6 +76,9 @@ class ScrapedPrice:
     valid_from: dt.datetime | None = None
     valid_to: dt.datetime | None = None
     model_name: str = ""
+    # The seller's own id of the offering when ``model`` is another spelling of it that a source uses (a
+    # routed key such as LiteLLM's "deepseek/deepseek-chat"); empty when ``model`` is the own id.
+    own_id: str = ""
     context_window: int | None = None
     tokenizer: str = ""
     creator: str = ""
@@ -84,6 +87,11 @@ class ScrapedPrice:
     # Named ATTRIBUTES that tell this price apart from its siblings: strings as the page writes them
     # ("华北2（北京）", "Global", "on"), except ``output_tier``: {"min_tokens": N|None, "max_tokens": N|None}.
     attributes: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def offering_id(self) -> str:
+        """The id the offering is stored under."""
+        return self.own_id or self.model
 
     @property
     def key(self) -> tuple[str, str, str, str, int | None, int | None, str, str]:

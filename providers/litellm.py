@@ -112,8 +112,11 @@ class LiteLLM(Scraper):
         shared = Counter(ids.values())
         for key, entry in text_entries:
             own = ids[key][1]
+            # The record names the key where two keys share an id (the page's own words, so both prices stay
+            # checkable), but the offering is always the seller's own id: which siblings a copy of the file
+            # holds never moves a model to another offering (and away from its history).
             model = own if shared[ids[key]] == 1 else key
-            records.extend(self._entry_prices(key, entry, model))
+            records.extend(record.replace(own_id=own) for record in self._entry_prices(key, entry, model))
         if not records:
             raise ParseError("no per-token prices (input_cost_per_token, output_cost_per_token, ...) in any entry")
         return records
