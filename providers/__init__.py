@@ -6,6 +6,7 @@ from providers.anthropic import Anthropic
 from providers.base import Scraper
 from providers.deepseek import DeepSeek
 from providers.google import Google
+from providers.groq import Groq
 from providers.litellm import LiteLLM
 from providers.openai import OpenAI
 from providers.openrouter import OpenRouter
@@ -14,6 +15,7 @@ REGISTRY: dict[str, type[Scraper]] = {
     Anthropic.slug: Anthropic,
     DeepSeek.slug: DeepSeek,
     Google.slug: Google,
+    Groq.slug: Groq,
     LiteLLM.slug: LiteLLM,
     OpenAI.slug: OpenAI,
     OpenRouter.slug: OpenRouter,

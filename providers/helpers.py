@@ -6,6 +6,8 @@ page structure into text and numbers.
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
 from typing import Any
 
 from bs4 import BeautifulSoup, Comment, Tag
@@ -85,3 +87,28 @@ def int_or_none(value: Any) -> int | None:
         return int(value)
     except (TypeError, ValueError, ArithmeticError):
         return None
+
+
+# A money figure and the words after it, up to the next figure or separator ("$0.10 cached input").
+_LABELLED_FIGURE = re.compile(r"((?:US\$|\$|€|£|¥|￥)\s*\d[\d,]*(?:\.\d+)?)\s*([^\d$€£¥￥,;/|+]*)")
+_ASIDE = re.compile(r"[(（][^()（）]*[)）]")
+_TOKEN_COUNT = re.compile(r"^\s*(\d[\d,]*(?:\.\d+)?)\s*([kKmM])?\s*(?:tokens?)?\s*$")
+
+
+def labelled_figures(text: str) -> list[tuple[str, str]]:
+    """Each money figure of a cell with the label that follows it, asides in parentheses dropped:
+    "$0.60 input, $0.10 cached input" -> [("$0.60", "input"), ("$0.10", "cached input")];
+    "$0.075 (13.3M / $1)*" -> [("$0.075", "*")]."""
+    plain = _ASIDE.sub(" ", text)
+    return [(" ".join(figure.split()), " ".join(label.split())) for figure, label in _LABELLED_FIGURE.findall(plain)]
+
+
+def token_count(text: str) -> int | None:
+    """A context size as pages print it: "128k" -> 128000, "1M" -> 1000000, "131,072" -> 131072; else None.
+
+    "k" is read as 1,000: pages do not say whether they round 131,072 to "128k" or "131k"."""
+    match = _TOKEN_COUNT.match(text)
+    if not match:
+        return None
+    scale = {"k": 1_000, "m": 1_000_000}.get((match.group(2) or "").lower(), 1)
+    return int(Decimal(match.group(1).replace(",", "")) * scale)
