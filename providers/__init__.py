@@ -5,6 +5,7 @@ from __future__ import annotations
 from providers.anthropic import Anthropic
 from providers.base import Scraper
 from providers.deepseek import DeepSeek
+from providers.fireworks import Fireworks
 from providers.google import Google
 from providers.groq import Groq
 from providers.litellm import LiteLLM
@@ -14,6 +15,7 @@ from providers.openrouter import OpenRouter
 REGISTRY: dict[str, type[Scraper]] = {
     Anthropic.slug: Anthropic,
     DeepSeek.slug: DeepSeek,
+    Fireworks.slug: Fireworks,
     Google.slug: Google,
     Groq.slug: Groq,
     LiteLLM.slug: LiteLLM,
