@@ -7,6 +7,7 @@ page structure into text and numbers.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -112,3 +113,80 @@ def token_count(text: str) -> int | None:
         return None
     scale = {"k": 1_000, "m": 1_000_000}.get((match.group(2) or "").lower(), 1)
     return int(Decimal(match.group(1).replace(",", "")) * scale)
+
+
+_TIER_SCALES = {"": 1, "k": 1_000, "m": 1_000_000, "万": 10_000}
+_TIER_TOKEN = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*([kKmM万]?)|([<≤>≥~+\[\]()（）])")
+_TIER_CHARS = str.maketrans("＜＞≦≧［］", "<>≤≥[]")
+
+
+def prompt_tier(text: str) -> tuple[int | None, int | None] | None:
+    """Inclusive prompt-length bounds of a tier condition, None when the text names no length ("-", "无阶梯计价").
+
+    Reads comparisons ("0<Token≤32K", "0 ≤ 输入长度 ＜ 32k", "输入长度 ≥ 32k", "≤256K"), intervals ("（0, 16k）",
+    "[16k, 32k）", "（128k, 256k]", "[32k+）"), open ends ("512k+", above the number) and ranges ("256K~1M", above
+    the first number). A lower bound of 0 is open (None). Raises ValueError on a length it cannot place.
+    """
+    normalised = text.translate(_TIER_CHARS)
+    normalised = normalised.replace("<=", "≤").replace(">=", "≥")
+    tokens: list[int | str] = []
+    for number, scale, symbol in _TIER_TOKEN.findall(normalised):
+        tokens.append(int(Decimal(number.replace(",", "")) * _TIER_SCALES[scale.lower()]) if number else symbol)
+    numbers = [t for t in tokens if isinstance(t, int)]
+    if not numbers:
+        return None
+    low: int | None = None
+    high: int | None = None
+    symbols = [t for t in tokens if isinstance(t, str)]
+    if "~" in symbols and len(numbers) == 2:
+        low, high = numbers[0] + 1, numbers[1]
+    elif any(s in "([（" for s in symbols):
+        opening = next(s for s in symbols if s in "([（")
+        closing = next((s for s in reversed(symbols) if s in ")]）"), "]")
+        low = numbers[0] if opening == "[" else numbers[0] + 1
+        if len(numbers) > 1:
+            high = numbers[1] if closing == "]" else numbers[1] - 1
+    elif any(s in "<≤>≥" for s in symbols):
+        for i, token in enumerate(tokens):
+            if not isinstance(token, str) or token not in "<≤>≥":
+                continue
+            left = tokens[i - 1] if i > 0 and isinstance(tokens[i - 1], int) else None
+            right = tokens[i + 1] if i + 1 < len(tokens) and isinstance(tokens[i + 1], int) else None
+            strict = token in "<>"
+            if right is not None and token in "<≤":  # x < N
+                high = int(right) - strict
+            elif right is not None:  # x > N
+                low = int(right) + strict
+            elif left is not None and token in "<≤":  # N < x
+                low = int(left) + strict
+            elif left is not None:  # N > x
+                high = int(left) - strict
+    elif "+" in symbols and len(numbers) == 1:
+        low = numbers[0] + 1
+    else:
+        raise ValueError(f"cannot read a prompt-length tier from {text!r}")
+    if low is not None and low <= 1:
+        low = None
+    if low is None and high is None:
+        raise ValueError(f"cannot read a prompt-length tier from {text!r}")
+    return low, high
+
+
+HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+
+
+def tables_under_headings(root: Tag) -> Iterator[tuple[dict[str, str], Tag]]:
+    """Each outermost table with the headings it sits under ({"h2": "文本生成-千问", "h4": "新加坡"}), in page order.
+
+    A heading closes every deeper one before it, so a table under an h5 still knows its h4."""
+    chain: dict[str, str] = {}
+    for element in root.find_all([*HEADINGS, "table"]):
+        if not isinstance(element, Tag):
+            continue
+        if element.name == "table":
+            if element.find_parent("table") is None:
+                yield dict(chain), element
+            continue
+        level = int(element.name[1])
+        chain = {name: text for name, text in chain.items() if int(name[1]) < level}
+        chain[element.name] = " ".join(element.get_text(" ").split())
