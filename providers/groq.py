@@ -26,6 +26,7 @@ COMPONENT_HEADERS = (
     ("input", re.compile(r"\binput\b", re.IGNORECASE)),
     ("output", re.compile(r"\boutput\b", re.IGNORECASE)),
 )
+MODE_HEADERS = (("batch", re.compile(r"\bbatch\b", re.IGNORECASE)), ("flex", re.compile(r"\bflex\b", re.IGNORECASE)))
 PER_MILLION_TOKENS = re.compile(r"per\s+(?:million|1\s*m|m)\s+tokens", re.IGNORECASE)
 # "GPT OSS 20B 128k": the context window the page appends to the model's name.
 TRAILING_CONTEXT = re.compile(r"\s+(\d+(?:\.\d+)?\s*[kKmM])$")
@@ -93,6 +94,7 @@ class Groq(Scraper):
                         model=model,
                         component=component,
                         amount_per_mtok=amount,
+                        mode=_mode(headers[col]),
                         currency="USD",
                         original=f"{figure} / 1M tokens",
                         excerpt=f"[{section}] {label} | {headers[col]}: {figure}"[:200],
@@ -112,6 +114,10 @@ def _component(header: str) -> str | None:
         if pattern.search(header):
             return component
     return None
+
+
+def _mode(header: str) -> str:
+    return next((mode for mode, pattern in MODE_HEADERS if pattern.search(header)), "standard")
 
 
 def _strip_label(text: str, header: str) -> str:

@@ -93,6 +93,19 @@ def test_it_reads_cells_whose_column_label_is_plain_text_before_the_value():
     ]
 
 
+def test_it_reads_a_batch_price_column_as_batch_mode():
+    table = (
+        "<table><thead><tr><th>Model</th><th>Input Token Price (Per Million Tokens)</th>"
+        "<th>Batch Input Token Price (Per Million Tokens)</th></tr></thead>"
+        "<tbody><tr><td>Qwen3 32B 131k</td><td>$0.29</td><td>$0.145</td></tr></tbody></table>"
+    )
+
+    assert [(r.component, r.mode, r.amount_per_mtok) for r in parse(page(table))] == [
+        ("input", "standard", Decimal("0.29")),
+        ("input", "batch", Decimal("0.145")),
+    ]
+
+
 def test_it_skips_a_price_cell_without_a_figure():
     table = (
         "<table><thead><tr><th>Model</th><th>Uncached Input Tokens (Per M Tokens)</th>"
