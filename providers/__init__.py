@@ -13,6 +13,7 @@ from providers.fireworks import Fireworks
 from providers.google import Google
 from providers.groq import Groq
 from providers.litellm import LiteLLM
+from providers.minimax import MiniMax
 from providers.modelsdev import ModelsDev
 from providers.moonshot import Moonshot
 from providers.openai import OpenAI
@@ -33,6 +34,7 @@ REGISTRY: dict[str, type[Scraper]] = {
     Google.slug: Google,
     Groq.slug: Groq,
     LiteLLM.slug: LiteLLM,
+    MiniMax.slug: MiniMax,
     ModelsDev.slug: ModelsDev,
     Moonshot.slug: Moonshot,
     OpenAI.slug: OpenAI,
