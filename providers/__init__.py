@@ -18,6 +18,7 @@ from providers.modelsdev import ModelsDev
 from providers.moonshot import Moonshot
 from providers.openai import OpenAI
 from providers.openrouter import OpenRouter
+from providers.tencent import Tencent
 from providers.together import Together
 from providers.volcengine import Volcengine
 from providers.zai import ZAI
@@ -39,6 +40,7 @@ REGISTRY: dict[str, type[Scraper]] = {
     Moonshot.slug: Moonshot,
     OpenAI.slug: OpenAI,
     OpenRouter.slug: OpenRouter,
+    Tencent.slug: Tencent,
     Together.slug: Together,
     Volcengine.slug: Volcengine,
     ZAI.slug: ZAI,
