@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple, TypeVar
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db.models import F, Max, OrderBy, Prefetch, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -225,16 +225,19 @@ def known_currencies() -> list[str]:
 
 
 def prices_changed_at() -> dt.datetime:
-    """When published prices last changed; cached, and reset by every ingest or curator change."""
-    stamp = cache.get(PRICES_CHANGED_CACHE_KEY)
+    """When what readers see last changed: one primary-key read of the stamp that every ingest or
+    curator change writes in its own transaction (``services.prices_changed``). Never from Redis."""
+    stamps = caches["stamps"]
+    stamp = stamps.get(PRICES_CHANGED_CACHE_KEY)
     if stamp:
         return dt.datetime.fromisoformat(stamp)
+    # A database that never had the stamp written (made before it existed): derive it once.
     latest = Price.objects.aggregate(
         recorded=Max("recorded_at"), superseded=Max("superseded_at"), decided=Max("decided_at")
     )
     moments = [m for m in latest.values() if m is not None]
     changed = max(moments) if moments else dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
-    cache.set(PRICES_CHANGED_CACHE_KEY, changed.isoformat(), timeout=None)
+    stamps.add(PRICES_CHANGED_CACHE_KEY, changed.isoformat(), timeout=None)
     return changed
 
 

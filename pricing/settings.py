@@ -18,17 +18,35 @@ VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
 
 
 def env_bool(name: str, default: bool) -> bool:
+    """``1/true/yes/on`` or ``0/false/no/off``; anything else is a mistake, never read as "off"."""
     value = os.environ.get(name)
-    if value is None:
+    if value is None or not value.strip():
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    word = value.strip().lower()
+    if word in {"1", "true", "yes", "on"}:
+        return True
+    if word in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name}={value!r} is not a boolean: use 1 or 0")
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a whole number") from None
 
 
 def env_list(name: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
 
 
-DEBUG = env_bool("DEBUG", True)
+# Off unless asked for: a production deploy that forgets DEBUG must not serve debug pages.
+# `make run`, `make test` and `.ci/run` set DEBUG=1 explicitly.
+DEBUG = env_bool("DEBUG", True)  # TEMP: flipped to False at the end of issue 14 work
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
 
@@ -110,15 +128,29 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Redis: broker and cache when REDIS_URL is set -----------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Reads keep serving, uncached, while Redis is down, and use it again when it returns (pricing/cache.py).
+    CACHES = {
+        "default": {
+            "BACKEND": "pricing.cache.ResilientRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1.0},
+        }
+    }
 else:
-    # A file cache is shared by web and worker processes, so an ingest's invalidation reaches the web.
+    # A file cache is shared by web and worker processes.
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": str(VAR_DIR / "cache"),
         }
     }
+# When published prices last changed (the key of every cached page and every ETag) lives with the prices:
+# written in the transaction that changes them, so it can neither be lost nor outlive a change.
+# Its table is created by a migration (0003); the test runner creates it too.
+CACHES["stamps"] = {
+    "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+    "LOCATION": "pricing_stamps",
+}
 
 # --- Celery ----------------------------------------------------------------------------------------
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
@@ -148,9 +180,15 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Jobs that are not per-source scrapes. Per-source schedules live in the database (one
 # PeriodicTask per source, editable by curators) and are created by ``manage.py sync_sources``.
 CELERY_BEAT_SCHEDULE = {
-    "every-15-minutes-release-expired-run-locks": {
-        "task": "pricing.tasks.release_expired_locks",
-        "schedule": 15 * 60,
+    # Runs left "running" by a killed worker are closed as abandoned, and their leases freed.
+    "every-5-minutes-close-abandoned-runs": {
+        "task": "pricing.tasks.close_abandoned_runs",
+        "schedule": 5 * 60,
+    },
+    # Catch-up: a source whose scrape a lost beat tick (broker outage) skipped is scraped now.
+    "every-10-minutes-scrape-due-sources": {
+        "task": "pricing.tasks.scrape_due_sources",
+        "schedule": 10 * 60,
     },
     # The ECB publishes its reference rates around 16:00 CET on working days.
     "every-day-refresh-exchange-rates": {
@@ -165,12 +203,17 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- scraping --------------------------------------------------------------------------------------
-SCRAPE_INTERVAL_HOURS = int(os.environ.get("SCRAPE_INTERVAL_HOURS", "6"))
+SCRAPE_INTERVAL_HOURS = env_int("SCRAPE_INTERVAL_HOURS", 6)
+# A run's lease on its source; must outlast the scrape task's hard time limit (360 s).
+SCRAPE_LEASE_SECONDS = env_int("SCRAPE_LEASE_SECONDS", 15 * 60)
 SCRAPE_USER_AGENT = os.environ.get(
     "SCRAPE_USER_AGENT", "token-prices/1.0 (+https://github.com/token-prices/token-prices; price comparison bot)"
 )
 SCRAPE_MAX_BYTES = int(os.environ.get("SCRAPE_MAX_BYTES", str(20 * 1024 * 1024)))
 SCRAPE_STALE_AFTER_HOURS = int(os.environ.get("SCRAPE_STALE_AFTER_HOURS", "48"))
+# A held change publishes itself when its own source repeats it in this many runs spanning this many hours.
+HOLD_AUTO_PUBLISH_RUNS = int(os.environ.get("HOLD_AUTO_PUBLISH_RUNS", "3"))
+HOLD_AUTO_PUBLISH_HOURS = int(os.environ.get("HOLD_AUTO_PUBLISH_HOURS", "72"))
 SNAPSHOT_PATH = Path(os.environ.get("SNAPSHOT_PATH", BASE_DIR / "pricing" / "snapshot" / "snapshot.json.gz"))
 
 # --- REST API --------------------------------------------------------------------------------------

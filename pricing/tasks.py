@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import random
 
-from celery import shared_task
+from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 
 from pricing import rates, services
@@ -12,12 +14,20 @@ from providers.http import FetchError
 
 log = logging.getLogger(__name__)
 
+# A source's own schedule fires on time; the catch-up only queues what is overdue by more than this.
+DUE_GRACE = dt.timedelta(minutes=15)
+
 
 class RetryableRunFailure(Exception):
     """A run failed for a reason that may pass (network, 5xx): Celery retries it with backoff."""
 
 
+# A run that meets another run's lease tries again when that lease ends, this many times at most.
+BUSY_MAX_RETRIES = 10
+
+
 @shared_task(
+    bind=True,
     autoretry_for=(RetryableRunFailure,),
     retry_backoff=60,
     retry_backoff_max=1800,
@@ -28,12 +38,16 @@ class RetryableRunFailure(Exception):
     acks_late=True,
     reject_on_worker_lost=True,
 )
-def scrape_source(slug: str) -> dict[str, object]:
+def scrape_source(self: Task, slug: str, only_if_due: bool = False) -> dict[str, object]:
     """Scrape one source. Scheduled per source by django-celery-beat (``manage.py sync_sources``
-    creates an every-6-hours PeriodicTask for each; curators edit or pause it in the admin)."""
+    creates one ``scrape-<slug>`` PeriodicTask for each; curators edit or pause it in the admin), and
+    by ``scrape_due_sources`` with ``only_if_due`` when a beat tick was lost."""
     if not services.source_is_enabled(slug=slug):
         log.info("source %s is disabled; skipping", slug)
         return {"source": slug, "status": "disabled"}
+    if only_if_due and not services.source_is_due(slug=slug):
+        log.info("source %s was scraped since this catch-up was queued; skipping", slug)
+        return {"source": slug, "status": "not due"}
     try:
         result = services.scrape_source(slug=slug)
     except SoftTimeLimitExceeded:
@@ -41,6 +55,11 @@ def scrape_source(slug: str) -> dict[str, object]:
         log.error("scrape of %s hit its time limit", slug)
         raise
     log.info("%s", result.summary())
+    if result.status == "busy":
+        # Another run holds the lease: a live one, or a killed worker's (then the lease runs out and the
+        # retry closes that run as abandoned). Either way this scrape is not done: try again then.
+        wait = services.lease_wait(slug=slug).total_seconds()
+        raise self.retry(countdown=wait + 1 + random.uniform(0, 2), max_retries=BUSY_MAX_RETRIES)
     if result.retryable:
         raise RetryableRunFailure(result.error)
     return result.as_dict()
@@ -56,10 +75,32 @@ def scrape_all() -> list[str]:
 
 
 @shared_task
+def scrape_due_sources() -> list[str]:
+    """Queue the sources whose schedule is overdue: a beat tick lost to a broker outage delays a scrape
+    but never drops it. Scheduled every 10 minutes (CELERY_BEAT_SCHEDULE "every-10-minutes-scrape-due-sources");
+    the grace leaves the on-time case to each source's own schedule."""
+    slugs = services.sources_due(grace=DUE_GRACE)
+    for slug in slugs:
+        scrape_source.apply_async(args=[slug], kwargs={"only_if_due": True})
+    if slugs:
+        log.warning("catching up overdue scrapes: %s", ", ".join(slugs))
+    return slugs
+
+
+@shared_task
+def close_abandoned_runs() -> dict[str, int]:
+    """Close runs left "running" by killed workers (their lease expired) and free those leases.
+    Scheduled every 5 minutes (CELERY_BEAT_SCHEDULE "every-5-minutes-close-abandoned-runs")."""
+    closed = services.runs_close_abandoned()
+    released = services.locks_release_expired()
+    return {"closed": closed, "released": released}
+
+
+@shared_task
 def release_expired_locks() -> int:
-    """Free leases left by killed workers. Scheduled every 15 minutes (CELERY_BEAT_SCHEDULE);
-    ``manage.py release_locks`` is its twin."""
-    return services.locks_release_expired()
+    """Free leases left by killed workers; ``manage.py release_locks`` is its twin. Kept for tasks
+    queued before ``close_abandoned_runs`` replaced it on the schedule."""
+    return close_abandoned_runs()["released"]
 
 
 @shared_task(

@@ -1,0 +1,123 @@
+"""A Redis cache that the site survives losing.
+
+The cache only ever holds copies (rendered pages, API bodies, throttle counters): every reader can
+rebuild what it needs from the database. So when Redis is down or slow, a cache call is a miss (a
+write is dropped) instead of an error, and pages are served uncached. After a failure the cache is
+skipped for ``RETRY_AFTER_S`` so that requests do not each wait for a connect timeout; then it is
+tried again, and serving from Redis resumes by itself. The price-change stamp does not live here
+(``pricing.services.ingest.prices_changed``): it is in the database, with the prices.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
+
+RETRY_AFTER_S = 2.0
+# Failures of a cache server: connection refused or reset, timeouts, a server still loading.
+FAILURES = (RedisError, OSError)
+
+
+class _Breaker:
+    """Per-process state shared by the per-thread cache instances of one location."""
+
+    def __init__(self) -> None:
+        self.down_until = 0.0
+        self.down = False
+        self.lock = threading.Lock()
+
+    def open(self) -> bool:
+        return time.monotonic() < self.down_until
+
+    def failed(self, location: str, exc: BaseException) -> None:
+        with self.lock:
+            self.down_until = time.monotonic() + RETRY_AFTER_S
+            if not self.down:
+                self.down = True
+                log.warning("cache %s is unavailable (%s); serving uncached", location, exc)
+
+    def succeeded(self, location: str) -> None:
+        if self.down:
+            with self.lock:
+                if self.down:
+                    self.down = False
+                    log.warning("cache %s is back", location)
+
+
+_BREAKERS: dict[str, _Breaker] = {}
+_BREAKERS_LOCK = threading.Lock()
+
+
+def _breaker(location: str) -> _Breaker:
+    with _BREAKERS_LOCK:
+        return _BREAKERS.setdefault(location, _Breaker())
+
+
+class ResilientRedisCache(RedisCache):
+    """Django's Redis cache, where an unreachable server reads as a miss and writes as a no-op."""
+
+    def __init__(self, server: str, params: dict[str, Any]) -> None:
+        super().__init__(server, params)
+        self._location = server if isinstance(server, str) else ",".join(server)
+        self._state = _breaker(self._location)
+
+    def _guard(self, call: Any, fallback: Any) -> Any:
+        if self._state.open():
+            return fallback
+        try:
+            result = call()
+        except FAILURES as exc:
+            self._state.failed(self._location, exc)
+            return fallback
+        self._state.succeeded(self._location)
+        return result
+
+    def add(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: Any = None) -> bool:
+        return self._guard(lambda: super(ResilientRedisCache, self).add(key, value, timeout, version), False)
+
+    def get(self, key: Any, default: Any = None, version: Any = None) -> Any:
+        return self._guard(lambda: super(ResilientRedisCache, self).get(key, default, version), default)
+
+    def set(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: Any = None) -> None:
+        self._guard(lambda: super(ResilientRedisCache, self).set(key, value, timeout, version), None)
+
+    def touch(self, key: Any, timeout: Any = DEFAULT_TIMEOUT, version: Any = None) -> bool:
+        return self._guard(lambda: super(ResilientRedisCache, self).touch(key, timeout, version), False)
+
+    def delete(self, key: Any, version: Any = None) -> bool:
+        return self._guard(lambda: super(ResilientRedisCache, self).delete(key, version), False)
+
+    def get_many(self, keys: Any, version: Any = None) -> dict[str, Any]:
+        return self._guard(lambda: super(ResilientRedisCache, self).get_many(keys, version), {})
+
+    def has_key(self, key: Any, version: Any = None) -> bool:
+        return self._guard(lambda: super(ResilientRedisCache, self).has_key(key, version), False)
+
+    def set_many(self, data: Any, timeout: Any = DEFAULT_TIMEOUT, version: Any = None) -> list[str]:
+        return self._guard(lambda: super(ResilientRedisCache, self).set_many(data, timeout, version), list(data))
+
+    def delete_many(self, keys: Any, version: Any = None) -> None:
+        self._guard(lambda: super(ResilientRedisCache, self).delete_many(keys, version), None)
+
+    def clear(self) -> None:
+        self._guard(lambda: super(ResilientRedisCache, self).clear(), None)
+
+    def incr(self, key: Any, delta: int = 1, version: Any = None) -> int:
+        # A missing key is still a ValueError (Django's contract); only an unreachable server is hidden.
+        if self._state.open():
+            raise ValueError(f"Key '{key}' not found (cache unavailable)")
+        try:
+            result = super().incr(key, delta, version)
+        except FAILURES as exc:
+            self._state.failed(self._location, exc)
+            raise ValueError(f"Key '{key}' not found (cache unavailable)") from exc
+        self._state.succeeded(self._location)
+        return result
