@@ -342,22 +342,38 @@ HINT_RULES = {
 }
 
 
-def tokenizer_slug_for(
+@dataclass(frozen=True)
+class Resolved:
+    """A tokenizer chosen for a model, and the rule that chose it (its provenance)."""
+
+    slug: str
+    rule: str
+
+
+def tokenizer_resolve(
     *, model_slug: str, model_name: str = "", creator: str = "", hints: Iterable[str] = ()
-) -> str | None:
+) -> Resolved | None:
     """The tokenizer a model uses: provider facts first (its name), then its creator, then a source's
     tokenizer family; None when nothing is known (the model's ratio is then assumed)."""
     text = f"{model_slug} {model_name}".lower()
     for pattern, slug in MODEL_RULES:
         if pattern.search(text):
-            return slug
+            return Resolved(slug, f"name rule {pattern.pattern[:80]}")
     if creator.lower() in CREATOR_RULES:
-        return CREATOR_RULES[creator.lower()]
+        return Resolved(CREATOR_RULES[creator.lower()], f"creator {creator.lower()}")
     for hint in hints:
         hinted = HINT_RULES.get(hint.strip().lower())
         if hinted:
-            return hinted
+            return Resolved(hinted, f"source's tokenizer hint {hint.strip()!r}")
     return None
+
+
+def tokenizer_slug_for(
+    *, model_slug: str, model_name: str = "", creator: str = "", hints: Iterable[str] = ()
+) -> str | None:
+    """:func:`tokenizer_resolve`'s slug only."""
+    resolved = tokenizer_resolve(model_slug=model_slug, model_name=model_name, creator=creator, hints=hints)
+    return resolved.slug if resolved else None
 
 
 @dataclass

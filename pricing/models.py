@@ -69,7 +69,11 @@ class Model(models.Model):
     name = models.CharField(max_length=200)
     match_key = models.CharField(max_length=160, db_index=True, editable=False)
     creator = models.CharField(max_length=80, blank=True, db_index=True)
+    # The model within its creator as pricing.identity spells it ("llama-3.3-70b"): where every seller's id meets.
+    identity_key = models.CharField(max_length=160, blank=True, db_index=True)
     tokenizer = models.ForeignKey(Tokenizer, null=True, blank=True, on_delete=models.SET_NULL, related_name="models")
+    # How the tokenizer was chosen ("name rule: llama[-. ]?3", "creator deepseek", "curator"): its provenance.
+    tokenizer_rule = models.CharField(max_length=120, blank=True)
     context_window = models.PositiveIntegerField(null=True, blank=True)
     open_weights = models.BooleanField(null=True, blank=True)
 
