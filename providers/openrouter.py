@@ -57,6 +57,8 @@ class OpenRouter(Scraper):
             context_window=_int_or_none(entry.get("context_length")),
             tokenizer=str(architecture.get("tokenizer") or ""),
             creator=str(entry["id"]).split("/", 1)[0] if "/" in str(entry["id"]) else "",
+            # What names the model more surely than the id (pricing.identity): the creator's own repo id.
+            notes={k: str(entry[k]) for k in ("hugging_face_id", "canonical_slug") if entry.get(k)},
         )
         pricing = entry["pricing"]
         records = self._tier_prices(base, pricing, min_tokens=None, max_tokens=None)

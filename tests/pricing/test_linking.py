@@ -142,3 +142,19 @@ def test_it_links_in_a_constant_number_of_queries(django_assert_max_num_queries)
     offerings = list(Offering.objects.select_related("provider"))
     with django_assert_max_num_queries(12):
         models_link(offerings=offerings)
+
+
+def test_openrouters_hugging_face_id_rides_on_its_records():
+    from providers.base import Document
+    from providers.openrouter import OpenRouter
+
+    payload = (
+        b'{"data": [{"id": "deepseek/deepseek-chat", "canonical_slug": "deepseek/deepseek-chat-v3",'
+        b' "hugging_face_id": "deepseek-ai/DeepSeek-V3", "name": "DeepSeek: DeepSeek V3",'
+        b' "pricing": {"prompt": "0.0000003", "completion": "0.00000085"}}]}'
+    )
+    records = OpenRouter().parse(Document(url="https://openrouter.ai/api/v1/models", content=payload))
+    assert records[0].notes == {
+        "hugging_face_id": "deepseek-ai/DeepSeek-V3",
+        "canonical_slug": "deepseek/deepseek-chat-v3",
+    }
