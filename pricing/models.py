@@ -7,9 +7,8 @@ knowledge. History is never rewritten: a correction supersedes a row and writes 
 
 from __future__ import annotations
 
-import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import NamedTuple
 
 from django.conf import settings
 from django.db import models
@@ -17,6 +16,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from pricing.querysets import PriceManager
 from providers.base import COMPONENTS, MODES, OFFERING_ATTRIBUTES, attributes_key
 from providers.base import match_key as id_match_key
 
@@ -117,17 +117,14 @@ class Source(models.Model):
         return self.name
 
 
-class Listing(models.TextChoices):
-    LIST_PRICE = "list", "public list price"
-    FREE_VARIANT = "free", "free or rate-limited variant"
-    UNLISTED = "unlisted", "no public list price (self-hosted, local or contact sales)"
-
-
 class Offering(models.Model):
     """One model as one provider sells it, under the provider's own id (and, where the provider sells it
     several ways, in one region, deployment scope or supply variant)."""
 
-    Listing = Listing
+    class Listing(models.TextChoices):
+        LIST_PRICE = "list", "public list price"
+        FREE_VARIANT = "free", "free or rate-limited variant"
+        UNLISTED = "unlisted", "no public list price (self-hosted, local or contact sales)"
 
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="offerings")
     model = models.ForeignKey(Model, null=True, blank=True, on_delete=models.SET_NULL, related_name="offerings")
@@ -220,7 +217,8 @@ class ScrapeRun(models.Model):
         return f"{self.source.slug} run {self.pk} ({self.status})"
 
 
-class LineKey(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class LineKey:
     """One price line: an offering's component, mode, prompt tier, currency and conditions. Every row of a
     line's timeline shares it; at most one published row of a line is open at a time."""
 
@@ -231,39 +229,6 @@ class LineKey(NamedTuple):
     tier_max_tokens: int | None
     currency: str
     conditions: str
-
-
-class PriceQuerySet(models.QuerySet["Price"]):
-    """The named filters every reader and writer uses, one spelling each."""
-
-    def current_knowledge(self) -> PriceQuerySet:
-        """Rows no correction has replaced."""
-        return self.filter(superseded_at__isnull=True)
-
-    def published(self) -> PriceQuerySet:
-        return self.filter(status=Price.Status.PUBLISHED, superseded_at__isnull=True)
-
-    def open_published(self) -> PriceQuerySet:
-        """Published rows of current knowledge with no end: the price in force now on each line."""
-        return self.published().filter(valid_to__isnull=True)
-
-    def in_force(self, moment: dt.datetime) -> PriceQuerySet:
-        """Published rows of current knowledge that the provider charged at ``moment``."""
-        return self.published().filter(valid_from__lte=moment).filter(Q(valid_to__isnull=True) | Q(valid_to__gt=moment))
-
-    def line(self, key: LineKey) -> PriceQuerySet:
-        """Rows of one price line (NULL tier bounds compared as NULL)."""
-        rows = self.filter(
-            offering_id=key.offering_id,
-            component=key.component,
-            mode=key.mode,
-            currency=key.currency,
-            conditions=key.conditions,
-        )
-        for name in ("tier_min_tokens", "tier_max_tokens"):
-            value = getattr(key, name)
-            rows = rows.filter(**({f"{name}__isnull": True} if value is None else {name: value}))
-        return rows
 
 
 class Price(models.Model):
@@ -312,6 +277,8 @@ class Price(models.Model):
     )
     decided_at = models.DateTimeField(null=True, blank=True)
 
+    objects = PriceManager()
+
     class Meta:
         ordering = ["offering_id", "component", "mode", "tier_min_tokens", "-valid_from"]
         constraints = [
@@ -345,8 +312,6 @@ class Price(models.Model):
             models.Index(fields=["status", "recorded_at"], name="price_status_recorded"),
             models.Index(fields=["source", "status"], name="price_source_status"),
         ]
-
-    objects = PriceQuerySet.as_manager()
 
     def __str__(self) -> str:
         return f"{self.offering_id} {self.component}/{self.mode} {self.amount_per_mtok} {self.currency}"

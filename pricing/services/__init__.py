@@ -9,11 +9,8 @@ from pricing.services.ingest import (
     Counts,
     IngestRejected,
     ingest,
-    plain,
-    price_publish,
     prices_changed,
     records_validate,
-    stored_amount,
 )
 from pricing.services.linking import models_link
 from pricing.services.runs import (
@@ -22,19 +19,24 @@ from pricing.services.runs import (
     documents_fetch,
     fetch_and_parse,
     records_ingest,
+    runs_close_abandoned,
     scrape_source,
 )
 from pricing.services.sources import (
     SourceBusy,
     enabled_source_slugs,
+    lease_wait,
     locks_release_expired,
     provider_name_for,
     schedule_name,
+    source_is_due,
     source_is_enabled,
     source_lock,
     source_sync,
+    sources_due,
     sources_sync,
 )
+from pricing.services.timeline import plain, price_publish, stored_amount
 
 __all__ = [
     "PRICES_CHANGED_CACHE_KEY",
@@ -47,6 +49,7 @@ __all__ = [
     "enabled_source_slugs",
     "fetch_and_parse",
     "ingest",
+    "lease_wait",
     "locks_release_expired",
     "models_link",
     "plain",
@@ -55,11 +58,14 @@ __all__ = [
     "provider_name_for",
     "records_ingest",
     "records_validate",
+    "runs_close_abandoned",
     "schedule_name",
     "scrape_source",
+    "source_is_due",
     "source_is_enabled",
     "source_lock",
     "source_sync",
+    "sources_due",
     "sources_sync",
     "stored_amount",
 ]

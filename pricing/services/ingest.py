@@ -1,4 +1,13 @@
-"""Ingest: validate one run's records and apply them to the price timelines atomically."""
+"""Ingest: validate one run's records and apply them to the price timelines by the rules of
+``pricing.services.timeline``, atomically.
+
+Every kind of run obeys the same rules, judged at its own date (its evidence: when the document was
+fetched or captured): a backfill is compared with the price before *and* after it; a run is its source's
+whole truth for what it covers (lines it no longer emits close at its date; models it no longer lists are
+marked missing as of its date); a figure that disagrees with a more trusted source, in any currency or tier
+layout, is held; a held change publishes itself once an independent source confirms it or its own source
+repeats it over days; a malformed record is left out with a line in the run's problems, never the run.
+"""
 
 from __future__ import annotations
 
@@ -6,38 +15,80 @@ import datetime as dt
 import logging
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal
-from typing import TypeVar
+from decimal import Decimal
 
-from django.core.cache import cache
+from django.conf import settings
+from django.core.cache import caches
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.text import slugify
 
-from pricing.models import Offering, Price, Provider, ScrapeRun, Source
+from pricing.models import AuditEntry, ExchangeRate, LineKey, Offering, Price, Provider, ScrapeRun, Source
 from pricing.services.linking import models_link
 from pricing.services.sources import provider_name_for
-from providers.base import COMPONENTS, MODES, ScrapedPrice, Scraper, decimal_to_str, match_key
+from pricing.services.timeline import (
+    Plan,
+    agree,
+    change_reason,
+    chunks,
+    covering,
+    following,
+    outlier_reason,
+    place_published,
+    plain,
+    plan_write,
+    stored_amount,
+)
+from providers.base import (
+    COMPONENTS,
+    MODES,
+    OFFERING_ATTRIBUTES,
+    PRICE_CONDITIONS,
+    ScrapedPrice,
+    Scraper,
+    attributes_key,
+    match_key,
+)
 
 log = logging.getLogger(__name__)
 
-# A change beyond these bounds is held for a curator instead of published.
-MAX_RISE_FACTOR = Decimal(3)
-MAX_DROP_FACTOR = Decimal(3)
 PRICES_CHANGED_CACHE_KEY = "pricing:prices-changed-at"
-CHUNK = 2000
-AMOUNT_QUANTUM = Decimal("1e-12")
-
 # Runs whose evidence a live observation of the same figure replaces.
 BUNDLED_KINDS = (ScrapeRun.Kind.SNAPSHOT, ScrapeRun.Kind.CURATED)
-
-T = TypeVar("T")
-PriceKey = tuple[int, str, str, int | None, int | None, str]
+# Field limits a record must fit (the columns they are stored in).
+MAX_ID_LENGTH = Offering._meta.get_field("provider_model_id").max_length or 200
+MAX_NAME_LENGTH = Offering._meta.get_field("name").max_length or 200
+MAX_PROVIDER_SLUG = Provider._meta.get_field("slug").max_length or 80
+# Sellers whose entries are runtimes people host themselves: no public list price to rank.
+SELF_HOSTED_PROVIDERS = frozenset(
+    {
+        "ollama",
+        "ollama_chat",
+        "sagemaker",
+        "sagemaker_chat",
+        "vllm",
+        "hosted_vllm",
+        "lm_studio",
+        "llamafile",
+        "triton",
+        "oobabooga",
+        "xinference",
+        "petals",
+        "custom",
+        "openai_like",
+        "local",
+        "docker_model_runner",
+    }
+)
+PROVIDER_NAME = re.compile(r"[^\W_][\w .+-]{0,79}")
+FREE_VARIANT_ID = re.compile(r"[:/_-]free$", re.IGNORECASE)
 
 
 class IngestRejected(Exception):
-    """The parsed records cannot be trusted as a whole (empty, far too few, malformed)."""
+    """The parsed records cannot be trusted as a whole (empty, far too few)."""
 
 
 @dataclass
@@ -48,64 +99,106 @@ class Counts:
     unchanged: int = 0
     held: int = 0
     missing: int = 0
+    closed: int = 0
+    skipped: int = 0
+    published_held: int = 0
 
     @property
     def wrote_prices(self) -> bool:
-        return bool(self.created or self.changed or self.held)
+        return bool(self.created or self.changed or self.held or self.closed or self.missing or self.published_held)
 
 
-# --- ingest ------------------------------------------------------------------------------------------
+@dataclass
+class Validated:
+    records: list[ScrapedPrice]
+    problems: list[str]
 
 
-def records_validate(records: Sequence[ScrapedPrice]) -> list[ScrapedPrice]:
-    """Reject malformed records; drop exact duplicates; refuse two different amounts for one price line."""
+def records_validate(records: Sequence[ScrapedPrice]) -> Validated:
+    """Each record checked on its own: a malformed one is left out with a line saying why; exact
+    duplicates are dropped; a second, different amount for one price line is left out (the first stands)."""
     problems: list[str] = []
     unique: dict[tuple[object, ...], ScrapedPrice] = {}
     for record in records:
-        if record.component not in COMPONENTS:
-            problems.append(f"{record.model}: unknown component {record.component!r}")
-        elif record.mode not in MODES:
-            problems.append(f"{record.model}: unknown mode {record.mode!r}")
-        elif not isinstance(record.amount_per_mtok, Decimal) or not record.amount_per_mtok.is_finite():
-            problems.append(f"{record.model}: amount is not a finite Decimal: {record.amount_per_mtok!r}")
-        elif not re.fullmatch(r"[A-Z]{3}", record.currency):
-            problems.append(f"{record.model}: currency must be an ISO code, got {record.currency!r}")
-        elif not record.model or not record.provider:
-            problems.append(f"record without provider or model: {record!r}")
-        elif (
-            record.tier_min_tokens is not None
-            and record.tier_max_tokens is not None
-            and record.tier_max_tokens < record.tier_min_tokens
-        ):
-            problems.append(f"{record.model}: tier {record.tier_min_tokens}..{record.tier_max_tokens} is reversed")
-        elif record.valid_from and record.valid_to and record.valid_to <= record.valid_from:
-            problems.append(f"{record.model}: valid_to is not after valid_from")
-        else:
-            # Stored amounts carry 12 decimal places (1e-18 per token); compare what will be stored.
-            record = record.replace(amount_per_mtok=stored_amount(record.amount_per_mtok))
-            line = (*record.key, record.valid_from, record.valid_to)
-            earlier = unique.get(line)
-            if earlier is None:
-                unique[line] = record
-            elif earlier.amount_per_mtok != record.amount_per_mtok:
-                problems.append(
-                    f"{record.model} {record.component}/{record.mode}: two amounts on one page "
-                    f"({earlier.amount_per_mtok} and {record.amount_per_mtok})"
-                )
-        if len(problems) >= 10:
-            break
-    if problems:
-        raise IngestRejected("malformed records: " + "; ".join(problems))
-    return list(unique.values())
+        problem = _record_problem(record)
+        if problem:
+            problems.append(problem)
+            continue
+        provider = slugify(record.provider)[:MAX_PROVIDER_SLUG].strip("-")
+        record = record.replace(amount_per_mtok=stored_amount(record.amount_per_mtok), provider=provider)
+        line = (*record.key, record.valid_from, record.valid_to)
+        earlier = unique.get(line)
+        if earlier is None:
+            unique[line] = record
+        elif earlier.amount_per_mtok != record.amount_per_mtok:
+            problems.append(
+                f"{_short(record.model)} {record.component}/{record.mode}: a second amount for one price "
+                f"({plain(record.amount_per_mtok)} beside {plain(earlier.amount_per_mtok)}); kept the first"
+            )
+    return Validated(list(unique.values()), problems)
 
 
-def plain(amount: Decimal) -> str:
-    """An amount as people write it: 0.270000000000 -> "0.27"."""
-    return decimal_to_str(stored_amount(amount))
+def _short(text: object, width: int = 80) -> str:
+    shown = str(text)
+    return shown if len(shown) <= width else f"{shown[:width]}… ({len(shown)} characters)"
 
 
-def stored_amount(amount: Decimal) -> Decimal:
-    return amount.quantize(AMOUNT_QUANTUM, rounding=ROUND_HALF_EVEN)
+def _record_problem(record: ScrapedPrice) -> str:
+    model = _short(record.model)
+    if not record.model or not record.provider:
+        return f"record without provider or model ({_short(record.provider)!r}, {model!r})"
+    if len(record.offering_id) > MAX_ID_LENGTH or len(record.model) > MAX_ID_LENGTH:
+        return f"{model}: model id longer than {MAX_ID_LENGTH} characters"
+    if len(record.model_name) > MAX_NAME_LENGTH:
+        return f"{model}: name longer than {MAX_NAME_LENGTH} characters"
+    if not PROVIDER_NAME.fullmatch(record.provider) or not slugify(record.provider):
+        return f"{model}: provider {_short(record.provider, 40)!r} is not a plain name a slug can be made from"
+    if record.component not in COMPONENTS:
+        return f"{model}: unknown component {record.component!r}"
+    if record.mode not in MODES:
+        return f"{model}: unknown mode {record.mode!r}"
+    if not isinstance(record.amount_per_mtok, Decimal) or not record.amount_per_mtok.is_finite():
+        return f"{model}: amount is not a finite number: {record.amount_per_mtok!r}"
+    if abs(record.amount_per_mtok) >= Decimal("1e12"):
+        return f"{model}: amount {record.amount_per_mtok} per 1M tokens is beyond any real price"
+    if not re.fullmatch(r"[A-Z]{3}", record.currency):
+        return f"{model}: currency must be an ISO code, got {record.currency!r}"
+    low, high = record.tier_min_tokens, record.tier_max_tokens
+    if (low is not None and low < 0) or (high is not None and high < 0):
+        return f"{model}: negative tier bound"
+    if low is not None and high is not None and high < low:
+        return f"{model}: tier {low}..{high} is reversed"
+    if record.valid_from and record.valid_to and record.valid_to <= record.valid_from:
+        return f"{model}: valid_to is not after valid_from"
+    if len(attributes_key(record.attributes)) > 300:
+        return f"{model}: attributes too long to key a price line"
+    return ""
+
+
+def listing_of(provider_slug: str, model_id: str, records: Sequence[ScrapedPrice]) -> str:
+    """Whether an offering has a public list price: self-hosted runtimes have none; ``:free`` variants and
+    offerings a source prices at zero throughout are free variants; the rest are list prices."""
+    if provider_slug.replace("-", "_") in SELF_HOSTED_PROVIDERS or any(r.notes.get("no_list_price") for r in records):
+        return Offering.Listing.UNLISTED
+    if FREE_VARIANT_ID.search(model_id):
+        return Offering.Listing.FREE_VARIANT
+    priced = [r for r in records if r.component in ("input", "output")]
+    if priced and all(r.amount_per_mtok == 0 for r in priced):
+        return Offering.Listing.FREE_VARIANT
+    return Offering.Listing.LIST_PRICE
+
+
+def nearest_run_records(*, source: Source, moment: dt.datetime, exclude: int | None) -> int | None:
+    """How many records the succeeded run of ``source`` nearest in evidence time to ``moment`` had."""
+    runs = ScrapeRun.objects.filter(source=source, status=ScrapeRun.Status.SUCCEEDED, evidence_at__isnull=False)
+    if exclude is not None:
+        runs = runs.exclude(pk=exclude)
+    before = runs.filter(evidence_at__lte=moment).order_by("-evidence_at").values_list("evidence_at", "records").first()
+    after = runs.filter(evidence_at__gt=moment).order_by("evidence_at").values_list("evidence_at", "records").first()
+    candidates = [c for c in (before, after) if c is not None]
+    if not candidates:
+        return None
+    return min(candidates, key=lambda c: abs((c[0] - moment).total_seconds()) if c[0] else 0)[1]
 
 
 def ingest(
@@ -116,52 +209,77 @@ def ingest(
     as_of: dt.datetime | None = None,
     scraper: Scraper | None = None,
 ) -> Counts:
-    """Apply one run's records atomically and return its counts. Raises IngestRejected, changing nothing."""
-    records = records_validate(records)
-    if not records:
-        raise IngestRejected("the document parsed to no prices")
-    min_share = scraper.min_share_of_previous if scraper else 0.5
-    if as_of is None and source.last_record_count and len(records) < source.last_record_count * min_share:
+    """Apply one run's records atomically and return its counts. Raises IngestRejected, changing nothing.
+
+    ``run.evidence_at`` (set by the caller: when the document was fetched or captured) dates the
+    evidence; without it, ``as_of`` or now does."""
+    validated = records_validate(records)
+    evidence_at = run.evidence_at or as_of or timezone.now()
+    run.evidence_at = evidence_at
+    if validated.problems:
+        run.problems = "\n".join(validated.problems[:500])
+        for line in validated.problems[:20]:
+            log.warning("%s run %s left out a record: %s", source.slug, run.pk, line)
+    if not validated.records:
         raise IngestRejected(
-            f"parsed {len(records)} prices where the last good run had {source.last_record_count}: "
+            "the document parsed to no prices" + (f" ({validated.problems[0]})" if validated.problems else "")
+        )
+    min_share = scraper.min_share_of_previous if scraper else 0.5
+    nearest = nearest_run_records(source=source, moment=evidence_at, exclude=run.pk)
+    if nearest and len(validated.records) < nearest * min_share:
+        raise IngestRejected(
+            f"parsed {len(validated.records)} prices where the nearest good run had {nearest}: "
             "layout changed? nothing was applied"
         )
     with transaction.atomic():
-        applier = _Applier(run=run, source=source, as_of=as_of)
-        counts = applier.apply(records)
-    if counts.wrote_prices:
-        transaction.on_commit(prices_changed)
+        applier = _Applier(run=run, source=source, as_of=as_of, evidence_at=evidence_at)
+        counts = applier.apply(validated.records)
+        counts.skipped = len(validated.problems)
+        if counts.wrote_prices:
+            prices_changed()
     return counts
 
 
 def prices_changed() -> None:
-    """Tell every reader (API caches, ETags) that published prices changed."""
-    cache.set(PRICES_CHANGED_CACHE_KEY, timezone.now().isoformat(), timeout=None)
+    """Tell every reader (cached pages and API bodies, ETags) that what they show changed.
 
-
-def _chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+    The stamp is a row in the database (the "stamps" cache), written in the caller's transaction: it
+    changes exactly when the data commits, and a cache server being down can neither fail the change
+    nor leave a stale ETag behind. It only moves forward, even if clocks disagree between machines.
+    """
+    stamps = caches["stamps"]
+    now = timezone.now()
+    previous = stamps.get(PRICES_CHANGED_CACHE_KEY)
+    if previous and dt.datetime.fromisoformat(previous) >= now:
+        now = dt.datetime.fromisoformat(previous) + dt.timedelta(microseconds=1)
+    stamps.set(PRICES_CHANGED_CACHE_KEY, now.isoformat(), timeout=None)
 
 
 class _Applier:
-    """One ingest's working state: everything loaded in a fixed number of queries, written in bulk."""
+    """One ingest's working state: everything loaded in a fixed number of queries, decided by the timeline
+    rules into one Plan, written in bulk."""
 
-    def __init__(self, *, run: ScrapeRun, source: Source, as_of: dt.datetime | None):
+    def __init__(self, *, run: ScrapeRun, source: Source, as_of: dt.datetime | None, evidence_at: dt.datetime):
         self.run = run
         self.source = source
         self.now = timezone.now()
-        self.effective_from = as_of or self.now
+        self.evidence_at = evidence_at
+        self.effective_from = as_of or evidence_at
         self.is_archive = as_of is not None
         sources = Source.objects.values_list("id", "trust_rank", "slug")
         self.trust_by_source = {pk: rank for pk, rank, _ in sources}
         self.slug_by_source = {pk: slug for pk, _, slug in sources}
         self.counts = Counts()
-        self.to_create: list[Price] = []
-        self.close_at: dict[dt.datetime, list[int]] = defaultdict(list)
-        self.supersede: list[int] = []
-        self.seen: list[int] = []
-        self.evidence_refresh: list[Price] = []
+        self.plan = Plan()
+        self.audits: list[tuple[Price, Source | None, str]] = []
+        self.rates: dict[tuple[str, dt.date], Decimal | None] = {}
+
+    def trust(self, source_id: int | None) -> int:
+        # A curator's own price (no source) outranks every scraped one.
+        return 1000 if source_id is None else self.trust_by_source.get(source_id, 0)
+
+    def who(self, source_id: int | None) -> str:
+        return "a curator" if source_id is None else self.slug_by_source.get(source_id, "?")
 
     # -- loading --
 
@@ -174,227 +292,393 @@ class _Applier:
             found = {p.slug: p for p in Provider.objects.filter(slug__in=wanted)}
         return found
 
-    def _offerings(self, records: Sequence[ScrapedPrice]) -> dict[tuple[str, str], Offering]:
-        """Offerings by (provider slug, match key), created or updated with the facts the records carry."""
+    @staticmethod
+    def offering_key(record: ScrapedPrice) -> tuple[str, str, str]:
+        return record.provider, match_key(record.offering_id), attributes_key(record.attributes, OFFERING_ATTRIBUTES)
+
+    def _offerings(self, records: Sequence[ScrapedPrice]) -> dict[tuple[str, str, str], Offering]:
+        """Offerings by (provider slug, match key, variant), created or updated with the records' facts."""
         providers = self._providers(r.provider for r in records)
-        facts: dict[tuple[str, str], ScrapedPrice] = {}
+        by_offering: dict[tuple[str, str, str], list[ScrapedPrice]] = defaultdict(list)
         for record in records:
-            facts.setdefault((record.provider, match_key(record.model)), record)
-        existing: dict[tuple[str, str], Offering] = {}
-        provider_ids = {p.id: p.slug for p in providers.values()}
-        keys = sorted({key for _, key in facts})
-        for chunk in _chunks(keys):
-            rows = Offering.objects.filter(provider_id__in=provider_ids, match_key__in=chunk).select_related("provider")
+            by_offering[self.offering_key(record)].append(record)
+        existing: dict[tuple[str, str, str], Offering] = {}
+        slug_by_provider = {p.id: p.slug for p in providers.values()}
+        keys = sorted({key for _, key, _ in by_offering})
+        for chunk in chunks(keys):
+            rows = Offering.objects.filter(provider_id__in=slug_by_provider, match_key__in=chunk).select_related(
+                "provider"
+            )
             for offering in rows.order_by("id"):
-                existing.setdefault((provider_ids[offering.provider_id], offering.match_key), offering)
+                existing.setdefault(
+                    (slug_by_provider[offering.provider_id], offering.match_key, offering.variant), offering
+                )
         new: list[Offering] = []
         updated: list[Offering] = []
-        for (provider_slug, key), record in facts.items():
-            found = existing.get((provider_slug, key))
+        for (provider_slug, key, variant), group in by_offering.items():
+            record = next((r for r in group if not r.own_id or r.own_id == r.model), group[0])
+            listing = listing_of(provider_slug, record.offering_id, group)
+            found = existing.get((provider_slug, key, variant))
             if found is None:
+                attributes = {n: record.attributes[n] for n in OFFERING_ATTRIBUTES if record.attributes.get(n)}
                 new.append(
                     Offering(
                         provider=providers[provider_slug],
-                        provider_model_id=record.model,
+                        provider_model_id=record.offering_id,
                         match_key=key,
-                        name=record.model_name or record.model,
+                        variant=variant,
+                        attributes=attributes,
+                        listing=listing,
+                        name=(record.model_name or record.offering_id)[:MAX_NAME_LENGTH],
                         context_window=record.context_window,
-                        tokenizer_hint=record.tokenizer,
-                        creator_hint=record.creator,
-                        first_seen_at=self.now,
+                        tokenizer_hint=record.tokenizer[:80],
+                        creator_hint=record.creator[:80],
+                        first_seen_at=self.evidence_at,
                     )
                 )
-            elif self._refresh_facts(found, record):
+            elif self._refresh_facts(found, record, listing):
                 updated.append(found)
         if new:
             Offering.objects.bulk_create(new, batch_size=1000)
             for offering in new:
-                existing[(offering.provider.slug, offering.match_key)] = offering
+                existing[(offering.provider.slug, offering.match_key, offering.variant)] = offering
         if updated:
             Offering.objects.bulk_update(
-                updated, ["name", "context_window", "tokenizer_hint", "creator_hint"], batch_size=1000
+                updated, ["name", "context_window", "tokenizer_hint", "creator_hint", "listing"], batch_size=1000
             )
-        models_link(offerings=[existing[k] for k in facts], official_source=self.source)
+        models_link(offerings=[existing[k] for k in by_offering], official_source=self.source)
         return existing
 
-    def _refresh_facts(self, offering: Offering, record: ScrapedPrice) -> bool:
+    def _refresh_facts(self, offering: Offering, record: ScrapedPrice, listing: str) -> bool:
         trusted = self.source.kind == Source.Kind.OFFICIAL
         changed = False
         for attr, value in (
-            ("name", record.model_name),
+            ("name", record.model_name[:MAX_NAME_LENGTH]),
             ("context_window", record.context_window),
-            ("tokenizer_hint", record.tokenizer),
-            ("creator_hint", record.creator),
+            ("tokenizer_hint", record.tokenizer[:80]),
+            ("creator_hint", record.creator[:80]),
         ):
             current = getattr(offering, attr)
             # Official sources correct facts; aggregators only fill blanks.
             if value and value != current and (trusted or not current):
                 setattr(offering, attr, value)
                 changed = True
+        if listing != offering.listing and (trusted or offering.listing == Offering.Listing.LIST_PRICE):
+            offering.listing = listing
+            changed = True
         return changed
 
-    def _timelines(self, offering_ids: list[int]) -> tuple[dict[PriceKey, list[Price]], dict[PriceKey, list[Price]]]:
-        published: dict[PriceKey, list[Price]] = defaultdict(list)
-        held: dict[PriceKey, list[Price]] = defaultdict(list)
-        for chunk in _chunks(offering_ids):
-            rows = Price.objects.filter(
-                offering_id__in=chunk,
-                superseded_at__isnull=True,
-                status__in=[Price.Status.PUBLISHED, Price.Status.HELD, Price.Status.REJECTED],
-            ).select_related("run")
+    def _timelines(self, offering_ids: list[int]) -> tuple[dict[LineKey, list[Price]], dict[LineKey, list[Price]]]:
+        published: dict[LineKey, list[Price]] = defaultdict(list)
+        proposals: dict[LineKey, list[Price]] = defaultdict(list)
+        for chunk in chunks(offering_ids):
+            rows = Price.objects.current_knowledge().filter(offering_id__in=chunk).select_related("run")
             for price in rows:
-                key = price.line_key
                 # Held and rejected proposals are remembered so a scrape never queues a decided one again.
-                (published if price.status == Price.Status.PUBLISHED else held)[key].append(price)
+                (published if price.status == Price.Status.PUBLISHED else proposals)[price.line_key].append(price)
         for timeline in published.values():
             timeline.sort(key=lambda p: p.valid_from)
-        return published, held
+        return published, proposals
+
+    def _other_sellers(
+        self, offerings: Iterable[Offering]
+    ) -> dict[tuple[int, str, str, str], list[tuple[int, Decimal]]]:
+        """Base-tier input and output prices in force of other list-priced sellers of the same models."""
+        model_ids = {o.model_id for o in offerings if o.model_id}
+        found: dict[tuple[int, str, str, str], list[tuple[int, Decimal]]] = defaultdict(list)
+        if not model_ids:
+            return found
+        rows = (
+            Price.objects.in_force(self.effective_from)
+            .filter(
+                offering__model_id__in=model_ids,
+                offering__listing=Offering.Listing.LIST_PRICE,
+                component__in=("input", "output"),
+                conditions="",
+                tier_min_tokens__isnull=True,
+            )
+            .values_list("offering__model_id", "component", "mode", "currency", "offering_id", "amount_per_mtok")
+        )
+        for model_id, component, mode, currency, offering_id, amount in rows:
+            found[(model_id, component, mode, currency)].append((offering_id, amount))
+        return found
+
+    def rate(self, currency: str, day: dt.date) -> Decimal | None:
+        """Units of ``currency`` per EUR on ``day`` (the latest ECB rate on or before it)."""
+        if currency == "EUR":
+            return Decimal(1)
+        if (currency, day) not in self.rates:
+            self.rates[(currency, day)] = (
+                ExchangeRate.objects.filter(currency=currency, date__lte=day)
+                .order_by("-date")
+                .values_list("units_per_eur", flat=True)
+                .first()
+            )
+        return self.rates[(currency, day)]
+
+    def convert(self, amount: Decimal, *, from_currency: str, to_currency: str, moment: dt.datetime) -> Decimal | None:
+        if from_currency == to_currency:
+            return amount
+        source_rate, target_rate = self.rate(from_currency, moment.date()), self.rate(to_currency, moment.date())
+        if source_rate is None or target_rate is None:
+            return None
+        return amount / source_rate * target_rate
 
     # -- applying --
 
     def apply(self, records: Sequence[ScrapedPrice]) -> Counts:
         offerings = self._offerings(records)
         self.offering_by_id = {o.id: o for o in offerings.values()}
-        published, held = self._timelines(sorted(self.offering_by_id))
+        self.published, self.proposals = self._timelines(sorted(self.offering_by_id))
+        self.families: dict[tuple[int, str, str, str], set[LineKey]] = defaultdict(set)
+        for key in self.published:
+            self.families[(key.offering_id, key.component, key.mode, key.conditions)].add(key)
+        self.others = self._other_sellers(self.offering_by_id.values())
         self.counts.records = len(records)
-        touched_keys: set[PriceKey] = set()
-        for record in sorted(records, key=lambda r: (r.valid_from or self.effective_from)):
-            offering = offerings[(record.provider, match_key(record.model))]
-            key: PriceKey = (
+        touched: set[LineKey] = set()
+        # Dated prices in time order; where two ids of one page meet on one offering, the own id first.
+        ordered = sorted(
+            records, key=lambda r: (r.valid_from or self.effective_from, r.model != r.offering_id, r.model)
+        )
+        for record in ordered:
+            offering = offerings[self.offering_key(record)]
+            key = LineKey(
                 offering.id,
                 record.component,
                 record.mode,
                 record.tier_min_tokens,
                 record.tier_max_tokens,
                 record.currency,
+                attributes_key(record.attributes, PRICE_CONDITIONS),
             )
-            touched_keys.add(key)
-            self._place(record, offering, key, published[key], held[key])
-        if not self.is_archive:
-            self._mark_missing(touched_keys)
-        self._write()
+            touched.add(key)
+            self._place(record, offering, key)
+        self._close_and_mark(touched)
+        plan_write(self.plan, now=self.now)
+        if self.audits:
+            AuditEntry.objects.bulk_create(
+                AuditEntry(
+                    action=AuditEntry.Action.AUTO_PUBLISH,
+                    at=self.now,
+                    offering_id=price.offering_id,
+                    price=price,
+                    source=source,
+                    reason=why,
+                )
+                for price, source, why in self.audits
+            )
         return self.counts
 
-    def _place(
-        self, record: ScrapedPrice, offering: Offering, key: PriceKey, timeline: list[Price], pending: list[Price]
-    ) -> None:
+    def _place(self, record: ScrapedPrice, offering: Offering, key: LineKey) -> None:
         valid_from = record.valid_from or self.effective_from
         valid_to = record.valid_to
         if record.valid_from is None and valid_to is not None and valid_to <= valid_from:
             # A price the page says ended before this observation, with no start date: history we
             # cannot place in time. (With a start date it is placed like any other.)
             return
-        covering = _covering(timeline, valid_from)
-        if covering is not None and covering.pk is None:
-            # Two ids of one page met on one offering (they differ only in case or separators): the
-            # first one stands; the other is noted rather than allowed to contradict it.
-            if covering.amount_per_mtok != record.amount_per_mtok:
-                log.warning(
-                    "%s: %s %s/%s listed twice with different amounts; kept %s",
+        timeline = self.published[key]
+        current = covering(timeline, valid_from)
+        if current is not None and current.pk is None:
+            # Two ids of one page met on one offering: the first one (the own id) stands.
+            if current.amount_per_mtok != record.amount_per_mtok:
+                log.info(
+                    "%s: %s listed twice on one offering; kept %s",
                     self.source.slug,
                     record.model,
-                    record.component,
-                    record.mode,
-                    covering.amount_per_mtok,
+                    current.amount_per_mtok,
                 )
             self.counts.unchanged += 1
             return
-        if covering is not None and covering.amount_per_mtok == record.amount_per_mtok:
+        if current is not None and current.amount_per_mtok == record.amount_per_mtok:
             self.counts.unchanged += 1
-            self.seen.append(covering.pk)
-            if valid_to is not None and covering.valid_to is None and valid_to > covering.valid_from:
-                # The page now says when this price ends.
-                self.close_at[valid_to].append(covering.pk)
-                covering.valid_to = valid_to
-            if self._weaker_evidence(covering):
-                self._refresh_evidence(covering, record)
+            self.plan.see(current, self.evidence_at)
+            if valid_to is not None and current.valid_to is None and valid_to > current.valid_from:
+                self.plan.close(current, valid_to)  # the page now says when this price ends
+            if self._weaker_evidence(current):
+                self._refresh_evidence(current, record)
             return
-        reason = self._hold_reason(record, offering, covering)
+        trusted = self._more_trusted_cover(record, key, valid_from)
+        if trusted is not None:
+            converted = self.convert(
+                record.amount_per_mtok, from_currency=record.currency, to_currency=trusted.currency, moment=valid_from
+            )
+            if converted is not None and agree(converted, trusted.amount_per_mtok):
+                self.counts.unchanged += 1  # corroborates the more trusted figure; nothing to add
+                return
+            reason = (
+                f"disagrees with {self.who(trusted.source_id)}, more trusted: "
+                f"{plain(trusted.amount_per_mtok)} {trusted.currency} ({trusted.tier_label}) published"
+            )
+            if converted is None:
+                reason += f"; no exchange rate to compare {record.currency} with {trusted.currency}"
+            resolvable = False
+        else:
+            reason, resolvable = self._hold_reason(record, offering, key, current, valid_from)
         if reason:
-            ours = [p for p in pending if p.source_id == self.source.pk and p.amount_per_mtok == record.amount_per_mtok]
-            if any(p.status == Price.Status.HELD for p in ours):
-                self.counts.held += 1  # still awaiting a curator; do not queue it twice
-                return
-            covering_id = covering.pk if covering is not None else None
-            if any(p.status == Price.Status.REJECTED and p.replaces_id == covering_id for p in ours):
-                self.counts.unchanged += 1  # a curator already turned this figure down against this price
-                return
-            self.supersede.extend(
-                p.pk for p in pending if p.source_id == self.source.pk and p.status == Price.Status.HELD
-            )
-            self.to_create.append(
-                self._new_price(
-                    record, offering, valid_from, valid_to, status=Price.Status.HELD, reason=reason, replaces=covering
-                )
-            )
-            self.counts.held += 1
+            against = current if current is not None else trusted
+            self._hold(record, offering, key, against, valid_from, valid_to, reason, resolvable=resolvable)
             return
-        self._publish(record, offering, timeline, covering, valid_from, valid_to)
+        self.counts.created += current is None
+        self.counts.changed += current is not None
+        template = self._new_price(record, offering, key, valid_from, valid_to, status=Price.Status.PUBLISHED)
+        place_published(self.plan, template, timeline, now=self.now)
 
-    def _publish(
+    def _more_trusted_cover(self, record: ScrapedPrice, key: LineKey, moment: dt.datetime) -> Price | None:
+        """The price in force of a more trusted source on a sibling line (another currency or tier layout of
+        the same offering, component, mode and conditions) whose tier covers this record's prompt lengths."""
+        ours = self.source.trust_rank
+        start = record.tier_min_tokens or 0
+        found: list[Price] = []
+        for other in self.families.get((key.offering_id, key.component, key.mode, key.conditions), ()):
+            if other == key:
+                continue
+            row = covering(self.published[other], moment)
+            if row is None or row.pk is None or self.trust(row.source_id) <= ours:
+                continue
+            if (row.tier_min_tokens or 0) <= start and (row.tier_max_tokens is None or start <= row.tier_max_tokens):
+                found.append(row)
+        if not found:
+            return None
+        return max(
+            found, key=lambda p: (self.trust(p.source_id), p.tier_min_tokens or 0, p.currency == record.currency)
+        )
+
+    def _hold_reason(
+        self, record: ScrapedPrice, offering: Offering, key: LineKey, current: Price | None, valid_from: dt.datetime
+    ) -> tuple[str, bool]:
+        """Why this figure waits for a curator, and whether later evidence may publish it by itself."""
+        amount = record.amount_per_mtok
+        ours = self.source.trust_rank
+        if amount < 0:
+            return f"negative amount {plain(amount)} {record.currency}", False
+        if offering.locked:
+            return "offering locked by a curator", False
+        if current is not None:
+            theirs = self.trust(current.source_id)
+            if theirs > ours:
+                published = f"{plain(current.amount_per_mtok)} {current.currency}"
+                return f"disagrees with {self.who(current.source_id)}, more trusted: {published} published", False
+            if theirs == ours:
+                reason = change_reason(current.amount_per_mtok, amount, record.currency)
+                if reason:
+                    return reason, True
+        later = following(self.published[key], valid_from)
+        if later is not None and later.pk is not None and self.trust(later.source_id) >= ours:
+            reason = change_reason(later.amount_per_mtok, amount, record.currency, later=True)
+            if reason:
+                return reason, True
+        if (
+            offering.model_id
+            and key.conditions == ""
+            and key.tier_min_tokens is None
+            and offering.listing == Offering.Listing.LIST_PRICE
+        ):
+            others = [
+                other
+                for offering_id, other in self.others.get(
+                    (offering.model_id, key.component, key.mode, key.currency), ()
+                )
+                if offering_id != offering.id
+            ]
+            reason = outlier_reason(amount, others, record.currency)
+            if reason:
+                return reason, True
+        return "", False
+
+    def _hold(
         self,
         record: ScrapedPrice,
         offering: Offering,
-        timeline: list[Price],
-        covering: Price | None,
+        key: LineKey,
+        current: Price | None,
         valid_from: dt.datetime,
         valid_to: dt.datetime | None,
+        reason: str,
+        *,
+        resolvable: bool,
     ) -> None:
-        if covering is None:
-            following = next((p for p in timeline if p.valid_from > valid_from), None)
-            if following is not None and (valid_to is None or valid_to > following.valid_from):
-                valid_to = following.valid_from  # backfill up to the next known price
-            self.counts.created += 1
-        elif covering.valid_from >= valid_from:
-            # Same start, other amount: a correction of what we knew. Supersede, never edit.
-            self.supersede.append(covering.pk)
-            valid_to = valid_to or covering.valid_to
-            self.counts.changed += 1
-        elif covering.valid_to is None:
-            self.close_at[valid_from].append(covering.pk)
-            covering.valid_to = valid_from
-            self.counts.changed += 1
-        else:
-            # The new price starts inside a closed range: split it, recording the split as new knowledge.
-            self.supersede.append(covering.pk)
-            head = self._copy(covering, valid_to=valid_from)
-            self.to_create.append(head)
-            valid_to = min(valid_to, covering.valid_to) if valid_to else covering.valid_to
-            self.counts.changed += 1
-        price = self._new_price(record, offering, valid_from, valid_to, status=Price.Status.PUBLISHED)
-        self.to_create.append(price)
-        timeline.append(price)
-        timeline.sort(key=lambda p: p.valid_from)
-
-    def _hold_reason(self, record: ScrapedPrice, offering: Offering, covering: Price | None) -> str:
+        pending = self.proposals[key]
+        ours = [p for p in pending if p.source_id == self.source.pk]
         amount = record.amount_per_mtok
-        if amount < 0:
-            return f"negative amount {plain(amount)} {record.currency}"
+        self.counts.held += 1
+        waiting = next((p for p in ours if p.status == Price.Status.HELD and p.amount_per_mtok == amount), None)
+        if waiting is not None:
+            # Still awaiting a curator: never queued twice, but each sighting counts as evidence.
+            if waiting.pk is not None and (waiting.last_seen_at is None or self.evidence_at > waiting.last_seen_at):
+                waiting.sightings += 1
+                waiting.last_seen_at = self.evidence_at
+                self.plan.sightings.append(waiting)
+            if resolvable:
+                self._resolve(waiting, key, offering)
+            return
+        current_id = current.pk if current is not None else None
+        if any(
+            p.status == Price.Status.REJECTED and p.replaces_id == current_id and p.amount_per_mtok == amount
+            for p in ours
+        ):
+            self.counts.held -= 1
+            self.counts.unchanged += 1  # a curator already turned this figure down against this price
+            return
+        self.plan.supersede.extend(p.pk for p in ours if p.status == Price.Status.HELD and p.pk is not None)
+        held = self._new_price(
+            record, offering, key, valid_from, valid_to, status=Price.Status.HELD, reason=reason, replaces=current
+        )
+        self.plan.create.append(held)
+        pending[:] = [p for p in pending if not (p.source_id == self.source.pk and p.status == Price.Status.HELD)]
+        pending.append(held)
+        if resolvable:
+            self._resolve(held, key, offering)
+
+    def _resolve(self, held: Price, key: LineKey, offering: Offering) -> None:
+        """Publish a held change when the evidence allows: another source states the same figure (within
+        1%), or its own source has repeated it over enough runs and days. Curator locks always win."""
         if offering.locked:
-            return "offering locked by a curator"
-        if covering is None:
-            return ""
-        covering_trust = self.trust_by_source.get(covering.source_id, 1000) if covering.source_id else 1000
-        if covering_trust > self.source.trust_rank:
-            who = "a curator" if covering.source_id is None else self.slug_by_source.get(covering.source_id, "?")
-            published = f"{plain(covering.amount_per_mtok)} {covering.currency}"
-            return f"disagrees with {who}, more trusted: {published} published"
-        if covering_trust < self.source.trust_rank:
-            return ""  # a gap an aggregator filled gives way to the more trusted source's figure
-        old = covering.amount_per_mtok
-        change = f"{plain(old)} → {plain(amount)} {covering.currency}"
-        if old > 0 and amount == 0:
-            return f"paid price turning free ({change})"
-        if old > 0 and amount > old * MAX_RISE_FACTOR:
-            return f"rise beyond ×{MAX_RISE_FACTOR} ({change})"
-        if old > 0 and amount * MAX_DROP_FACTOR < old:
-            return f"drop beyond ÷{MAX_DROP_FACTOR} ({change})"
-        return ""
+            return
+        confirming = next(
+            (
+                p
+                for p in self.proposals[key]
+                if p is not held
+                and p.status == Price.Status.HELD
+                and p.source_id not in (None, held.source_id)
+                and agree(p.amount_per_mtok, held.amount_per_mtok)
+            ),
+            None,
+        )
+        if confirming is not None:
+            why = f"confirmed by {self.who(confirming.source_id)} ({plain(confirming.amount_per_mtok)} {key.currency})"
+        else:
+            span = (held.last_seen_at or held.valid_from) - held.valid_from
+            if held.sightings < settings.HOLD_AUTO_PUBLISH_RUNS or span < dt.timedelta(
+                hours=settings.HOLD_AUTO_PUBLISH_HOURS
+            ):
+                return
+            why = (
+                f"repeated by {self.who(held.source_id)} in {held.sightings} runs over {span.days} days, uncontradicted"
+            )
+        if held.pk is not None:
+            self.plan.supersede.append(held.pk)
+        else:
+            self.plan.create.remove(held)
+        self.proposals[key].remove(held)
+        template = Price(
+            **{
+                f.attname: getattr(held, f.attname)
+                for f in Price._meta.concrete_fields
+                if f.attname not in ("id", "status", "hold_reason", "replaces_id", "superseded_at", "recorded_at")
+            }
+        )
+        template.recorded_at = self.now
+        template.curator_note = why
+        place_published(self.plan, template, self.published[key], now=self.now)
+        self.counts.held -= 1
+        self.counts.published_held += 1
+        self.audits.append((template, Source(pk=held.source_id) if held.source_id else None, why))
 
     def _weaker_evidence(self, price: Price) -> bool:
         if price.source_id is None:
             return False  # a curator's price keeps its curator
-        if self.trust_by_source.get(price.source_id, 0) < self.source.trust_rank:
+        if self.trust(price.source_id) < self.source.trust_rank:
             return True
         return price.run is not None and price.run.kind in BUNDLED_KINDS and not self.is_archive
 
@@ -403,12 +687,13 @@ class _Applier:
         price.run = self.run
         price.document_hash = self.run.content_hash
         price.excerpt = record.excerpt[:300]
-        self.evidence_refresh.append(price)
+        self.plan.evidence.append(price)
 
     def _new_price(
         self,
         record: ScrapedPrice,
         offering: Offering,
+        key: LineKey,
         valid_from: dt.datetime,
         valid_to: dt.datetime | None,
         *,
@@ -424,11 +709,12 @@ class _Applier:
             tier_max_tokens=record.tier_max_tokens,
             amount_per_mtok=record.amount_per_mtok,
             currency=record.currency,
+            conditions=key.conditions,
             original=record.original[:200],
             valid_from=valid_from,
             valid_to=valid_to,
             recorded_at=self.now,
-            last_seen_at=self.now,
+            last_seen_at=self.evidence_at,
             status=status,
             hold_reason=reason[:300],
             replaces=replaces,
@@ -438,109 +724,44 @@ class _Applier:
             excerpt=record.excerpt[:300],
         )
 
-    def _copy(self, price: Price, *, valid_to: dt.datetime) -> Price:
-        copy = Price(
-            **{
-                f.attname: getattr(price, f.attname)
-                for f in Price._meta.concrete_fields
-                if f.attname not in ("id", "valid_to", "recorded_at", "superseded_at")
-            }
-        )
-        copy.valid_to = valid_to
-        copy.recorded_at = self.now
-        return copy
-
-    def _mark_missing(self, touched: set[PriceKey]) -> None:
-        """Open prices this source published before but did not list now are marked, never deleted."""
-        open_rows = Price.objects.filter(
-            source=self.source,
-            status=Price.Status.PUBLISHED,
-            valid_to__isnull=True,
-            superseded_at__isnull=True,
-        ).values_list(
-            "id", "offering_id", "component", "mode", "tier_min_tokens", "tier_max_tokens", "currency", "missing_since"
-        )
-        newly_missing: list[int] = []
-        back: list[int] = []
-        missing_offerings: set[int] = set()
-        for pk, offering_id, component, mode, low, high, currency, missing_since in open_rows:
-            if (offering_id, component, mode, low, high, currency) in touched:
-                if missing_since is not None:
-                    back.append(pk)
-            elif missing_since is None:
-                newly_missing.append(pk)
-                missing_offerings.add(offering_id)
-        for chunk in _chunks(newly_missing):
-            Price.objects.filter(id__in=chunk).update(missing_since=self.now)
-        for chunk in _chunks(back):
-            Price.objects.filter(id__in=chunk).update(missing_since=None)
-        self.counts.missing = len(missing_offerings)
-
-    def _write(self) -> None:
-        for moment, ids in self.close_at.items():
-            for chunk in _chunks(ids):
-                Price.objects.filter(id__in=chunk).update(valid_to=moment)
-        for chunk in _chunks(self.supersede):
-            Price.objects.filter(id__in=chunk).update(superseded_at=self.now)
-        if self.to_create:
-            Price.objects.bulk_create(self.to_create, batch_size=1000)
-        if self.evidence_refresh:
-            Price.objects.bulk_update(
-                self.evidence_refresh, ["source", "run", "document_hash", "excerpt"], batch_size=1000
+    def _close_and_mark(self, touched: set[LineKey]) -> None:
+        """The run is its source's whole truth for what it covers, as of its date: lines of listed offerings
+        that it no longer emits close (a re-tiered table, a dropped mode or currency), and so do a less trusted
+        source's lines where this source now prices the same thing; offerings it no longer lists are marked
+        missing. Rows confirmed by later evidence than this run's are left alone (an older copy replayed)."""
+        moment, ours = self.effective_from, self.source.pk
+        touched_offerings = {k.offering_id for k in touched}
+        families = {(k.offering_id, k.component, k.mode, k.conditions) for k in touched}
+        for key, timeline in self.published.items():
+            if key in touched or key.offering_id not in touched_offerings:
+                continue
+            row = covering(timeline, moment)
+            if row is None or row.pk is None or row.valid_from >= moment:
+                continue
+            ours_row = row.source_id == ours
+            outranked = (
+                not ours_row
+                and row.source_id is not None
+                and self.trust(row.source_id) < self.source.trust_rank
+                and (key.offering_id, key.component, key.mode, key.conditions) in families
             )
-        seen = sorted(set(self.seen))
-        for chunk in _chunks(seen):
-            Price.objects.filter(id__in=chunk).update(last_seen_at=self.now)
-
-
-def _covering(timeline: Sequence[Price], moment: dt.datetime) -> Price | None:
-    """The published row in force at ``moment`` (valid_from inclusive, valid_to exclusive)."""
-    found = None
-    for price in timeline:
-        if price.valid_from <= moment and (price.valid_to is None or moment < price.valid_to):
-            found = price
-    return found
-
-
-# --- curation entry point -----------------------------------------------------------------------------
-
-
-def price_publish(*, price: Price) -> Price:
-    """Publish one prepared, unsaved price (a curator's override, an approved proposal) on the timeline of
-    its line by the same rules as ingest (``_Applier._publish``): close the row in force at its
-    ``valid_from``, or supersede a row starting at the same moment, or supersede and split a closed range.
-    ``price.recorded_at`` is the moment of the correction. Call inside the caller's transaction."""
-    applier = _Applier(run=price.run or ScrapeRun(), source=price.source or Source(trust_rank=0), as_of=None)
-    applier.now = price.recorded_at
-    timeline = list(
-        Price.objects.select_for_update()
-        .filter(
-            offering_id=price.offering_id,
-            component=price.component,
-            mode=price.mode,
-            tier_min_tokens=price.tier_min_tokens,
-            tier_max_tokens=price.tier_max_tokens,
-            currency=price.currency,
-            status=Price.Status.PUBLISHED,
-            superseded_at__isnull=True,
+            if not (ours_row or outranked) or (row.last_seen_at is not None and row.last_seen_at > self.evidence_at):
+                continue
+            self.plan.close(row, moment)
+            self.counts.closed += 1
+        for key in touched:
+            row = covering(self.published[key], moment)
+            if row is not None and row.pk is not None and row.missing_since is not None and row.source_id == ours:
+                self.plan.back.append(row.pk)
+        vanished = (
+            Price.objects.in_force(moment)
+            .filter(source=self.source, missing_since__isnull=True)
+            .filter(Q(last_seen_at__isnull=True) | Q(last_seen_at__lte=self.evidence_at))
+            .values_list("id", "offering_id")
         )
-        .order_by("valid_from")
-    )
-    record = ScrapedPrice(
-        provider="-",
-        model="-",
-        component=price.component,
-        amount_per_mtok=price.amount_per_mtok,
-        mode=price.mode,
-        currency=price.currency,
-        tier_min_tokens=price.tier_min_tokens,
-        tier_max_tokens=price.tier_max_tokens,
-    )
-    covering = _covering(timeline, price.valid_from)
-    applier._publish(record, price.offering, timeline, covering, price.valid_from, price.valid_to)
-    placed = applier.to_create.pop()  # the row _publish built from the record: ours takes its place
-    price.valid_to = placed.valid_to
-    price.status = Price.Status.PUBLISHED
-    applier.to_create.append(price)
-    applier._write()
-    return price
+        missing_offerings = set()
+        for pk, offering_id in vanished:
+            if offering_id not in touched_offerings:
+                self.plan.missing_since[moment].append(pk)
+                missing_offerings.add(offering_id)
+        self.counts.missing = len(missing_offerings)

@@ -9,11 +9,12 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from pricing.models import Price, ScrapeRun, Source
 from pricing.services.ingest import BUNDLED_KINDS, Counts, IngestRejected, ingest
-from pricing.services.sources import SourceBusy, source_lock, source_sync
+from pricing.services.sources import ABANDONED, SourceBusy, source_lock, source_sync
 from providers import get_scraper, http
 from providers.base import Document, ParseError, ScrapedPrice, Scraper
 
@@ -141,6 +142,7 @@ def scrape_source(*, slug: str, document: Document | None = None, as_of: dt.date
                     documents = [document]
                     run.bytes_fetched = len(document.content)
                 run.content_hash = _documents_hash(documents)
+                run.evidence_at = _evidence_at(documents, as_of=as_of)
                 records = scraper.parse_all(documents)
                 counts = ingest(run=run, source=source, records=records, as_of=as_of, scraper=scraper)
             except (FetchFailed, ParseError, IngestRejected) as exc:
@@ -169,7 +171,14 @@ def records_ingest(
     source = source_sync(slug=slug)
     try:
         with source_lock(source):
-            run = ScrapeRun.objects.create(source=source, kind=kind, as_of=as_of, content_hash=content_hash, note=note)
+            run = ScrapeRun.objects.create(
+                source=source,
+                kind=kind,
+                as_of=as_of,
+                evidence_at=as_of or timezone.now(),
+                content_hash=content_hash,
+                note=note,
+            )
             try:
                 counts = ingest(run=run, source=source, records=records, as_of=as_of, scraper=scraper)
             except IngestRejected as exc:
@@ -177,6 +186,24 @@ def records_ingest(
             return _finish_succeeded(run, source, counts, as_of=as_of)
     except SourceBusy as exc:
         return RunResult(source=slug, run_id=None, status="busy", error=str(exc))
+
+
+def runs_close_abandoned() -> int:
+    """Close the runs left "running" by a worker that died: their source's lease is free or expired.
+    A run's changes commit in one transaction, so such a run applied nothing. Scheduled every 5 minutes
+    (CELERY_BEAT_SCHEDULE); the next run of the source does the same when it takes the lease."""
+    now = timezone.now()
+    abandoned = ScrapeRun.objects.filter(status=ScrapeRun.Status.RUNNING).filter(
+        Q(source__locked_until__isnull=True) | Q(source__locked_until__lt=now)
+    )
+    closed = 0
+    for run in abandoned.select_related("source"):
+        until = run.source.locked_until or now
+        closed += ScrapeRun.objects.filter(pk=run.pk, status=ScrapeRun.Status.RUNNING).update(
+            status=ScrapeRun.Status.FAILED, error=ABANDONED.format(until=until), finished_at=now
+        )
+        log.warning("run %s of %s abandoned: %s", run.pk, run.source.slug, ABANDONED.format(until=until))
+    return closed
 
 
 def _documents_hash(documents: Sequence[Document]) -> str:
@@ -217,9 +244,22 @@ def _finish_succeeded(run: ScrapeRun, source: Source, counts: Counts, *, as_of: 
     for name, value in asdict(counts).items():
         setattr(run, name, value)
     run.save()
+    # Health follows the evidence: a source last succeeded when its newest document that went in was
+    # fetched or captured (a snapshot's capture date, not the moment it was imported).
+    evidence_at = run.evidence_at or run.finished_at
+    Source.objects.filter(pk=source.pk).filter(
+        Q(last_success_at__isnull=True) | Q(last_success_at__lt=evidence_at)
+    ).update(last_success_at=evidence_at)
     if as_of is None and run.kind not in BUNDLED_KINDS:
-        # Archive copies and the snapshot do not say how healthy the live source is.
         Source.objects.filter(pk=source.pk).update(
-            last_success_at=run.finished_at, last_record_count=counts.records, http_validators=source.http_validators
+            last_record_count=counts.records, http_validators=source.http_validators
         )
     return RunResult(source.slug, run.pk, run.status, counts)
+
+
+def _evidence_at(documents: Sequence[Document], *, as_of: dt.datetime | None) -> dt.datetime:
+    """When the run's documents were fetched or captured: an archive copy's date, else the oldest fetch."""
+    if as_of is not None:
+        return as_of
+    fetched = [d.fetched_at for d in documents if d.fetched_at is not None]
+    return min(fetched) if fetched else timezone.now()

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from pricing import services
-from pricing.models import Offering, Price, ScrapeRun, Source
+from pricing.models import Offering, Price, Provider, ScrapeRun, Source
 from providers.base import Document, ScrapedPrice
 from providers.http import FetchError, FetchResult
 
@@ -276,23 +276,43 @@ def test_it_fails_a_page_with_far_fewer_rows_than_last_time(openrouter_page):
     half = {"data": [model_entry(payload, "openai/gpt-4o"), model_entry(payload, "deepseek/deepseek-chat")]}
     result = services.scrape_source(slug="openrouter", document=document(half))
     assert result.status == ScrapeRun.Status.FAILED
-    assert "where the last good run had 37" in result.error
+    assert "where the nearest good run had 37" in result.error
     assert price_table() == before
     assert not Price.objects.filter(missing_since__isnull=False).exists()
 
 
-def test_it_rejects_malformed_records_as_a_whole():
-    before = price_table()
-    result = ingest([rec("acme/a", "1"), rec("acme/b", "1", "image")])
+def test_it_leaves_out_a_malformed_record_with_a_line_saying_why_and_keeps_the_rest():
+    result = ingest([rec("acme/a", "1"), rec("acme/b", "1", "image"), rec("acme/c", "NaN")])
+    assert result.ok and result.counts.skipped == 2 and result.counts.created == 1
+    run = ScrapeRun.objects.get(pk=result.run_id)
+    assert run.skipped == 2
+    assert "acme/b: unknown component 'image'" in run.problems
+    assert "acme/c: amount is not a finite number" in run.problems
+    assert list(Price.objects.values_list("offering__provider_model_id", flat=True)) == ["acme/a"]
+
+
+def test_it_fails_a_run_whose_every_record_is_malformed_and_changes_nothing():
+    result = ingest([rec("acme/b", "1", "image")])
     assert result.status == ScrapeRun.Status.FAILED
-    assert "unknown component" in result.error
-    assert price_table() == before
-
-
-def test_it_rejects_two_amounts_for_one_price_line():
-    result = ingest([rec("acme/a", "1"), rec("acme/a", "2")])
-    assert "two amounts" in result.error
+    assert "parsed to no prices" in result.error and "unknown component" in result.error
     assert not Price.objects.exists()
+
+
+def test_it_keeps_the_first_of_two_amounts_for_one_price_line():
+    result = ingest([rec("acme/a", "1"), rec("acme/a", "2")])
+    assert result.ok and result.counts.skipped == 1
+    assert "a second amount for one price (2 beside 1); kept the first" in ScrapeRun.objects.get().problems
+    assert [p.amount_per_mtok for p in Price.objects.all()] == [Decimal(1)]
+
+
+def test_it_skips_a_ten_thousand_character_id_and_a_markup_provider_name():
+    long_id = "acme/" + "x" * 10_000
+    result = ingest([rec("acme/a", "1"), rec(long_id, "1"), rec("acme/svg", "1", provider="<svg onload=alert(1)>")])
+    assert result.ok and result.counts.skipped == 2
+    problems = ScrapeRun.objects.get().problems
+    assert "model id longer than 200 characters" in problems and "(10005 characters)" in problems
+    assert "is not a plain name a slug can be made from" in problems
+    assert not Provider.objects.filter(slug__contains="svg").exists()
 
 
 # --- missing models -----------------------------------------------------------------------------------

@@ -105,6 +105,9 @@ def test_it_prints_the_run_counts_as_json(db):
         "unchanged": 0,
         "held": 0,
         "missing": 0,
+        "closed": 0,
+        "skipped": 0,
+        "published_held": 0,
     }
 
 

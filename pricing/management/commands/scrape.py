@@ -74,9 +74,11 @@ class Command(BaseCommand):
     def _read_file(self, path: Path, url: str) -> Document:
         try:
             content = path.read_bytes()
+            # A saved copy is evidence of when it was saved, not of when it is read.
+            saved_at = dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.UTC)
         except OSError as exc:
             raise CommandError(f"cannot read {path}: {exc.strerror}") from exc
-        return Document(url=url, content=content)
+        return Document(url=url, content=content, fetched_at=saved_at)
 
     def _dry_run(self, scraper: Any, document: Document | None, *, as_json: bool) -> None:
         try:
