@@ -3,19 +3,36 @@
 Timeouts, retries with backoff on 429/5xx (honouring ``Retry-After``), a size cap, a User-Agent
 naming the service, conditional GET, and refusal of any host the source did not declare, redirects
 included.
+
+The host rules are enforced where the connection is made, not only on the URL text (two URL parsers can
+disagree: ``http://127.0.0.1:8195\\@declared-host/``): the host the HTTP client actually connects to must
+be declared, on the scheme's default port unless the source declares ``host:port``, and the address it
+connected to must be a public one (no loopback, private, link-local, cloud-metadata or other reserved
+range). ``SCRAPE_ALLOW_PRIVATE_HOSTS`` (comma-separated host names) lifts the address and port rules for
+hosts a test serves locally. A whole fetch, retries and a trickling server included, ends by its deadline.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import email.utils
+import ipaddress
 import logging
+import os
+import socket
+import threading
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.util import parse_url
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +45,10 @@ MAX_REDIRECTS = 5
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 DEFAULT_USER_AGENT = "token-prices/1.0 (LLM price comparison; scrapes public price pages)"
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+# Everything one fetch may take: every attempt, every backoff, however slowly a server trickles.
+DEFAULT_DEADLINE_S = 180.0
+DEFAULT_PORTS = {"http": 80, "https": 443}
+ALLOW_PRIVATE_HOSTS_ENV = "SCRAPE_ALLOW_PRIVATE_HOSTS"
 
 
 class FetchError(Exception):
@@ -58,13 +79,118 @@ class FetchResult:
         return self.status == 304
 
 
-def _check_host(url: str, hosts: Sequence[str]) -> None:
+def allowed_private_hosts() -> frozenset[str]:
+    """Hosts whose address and port are not checked: local servers in tests, never in production."""
+    return frozenset(h.strip().lower() for h in os.environ.get(ALLOW_PRIVATE_HOSTS_ENV, "").split(",") if h.strip())
+
+
+@dataclass
+class _Policy:
+    """What one fetch may connect to, and the sockets it opened (closed when its deadline passes)."""
+
+    hosts: frozenset[str]
+    private_ok: frozenset[str]
+    sockets: list[socket.socket] = field(default_factory=list)
+    expired: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def port_allowed(self, scheme: str, host: str, port: int | None) -> bool:
+        return port in (None, DEFAULT_PORTS[scheme]) or f"{host}:{port}" in self.hosts or host in self.private_ok
+
+    def expire(self) -> None:
+        with self.lock:
+            self.expired = True
+            for sock in self.sockets:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+    def admit(self, sock: socket.socket, *, scheme: str, host: str, port: int) -> None:
+        """Called with every new connection, before a byte is sent on it."""
+        host = host.lower().strip("[]")
+        problem = ""
+        if host not in self.hosts and f"{host}:{port}" not in self.hosts:
+            problem = f"host {host!r} is not one the source declares"
+        elif not self.port_allowed(scheme, host, port):
+            problem = f"port {port} is not {scheme}'s default and the source does not declare {host}:{port}"
+        elif host not in self.private_ok:
+            address = ipaddress.ip_address(sock.getpeername()[0].split("%")[0])
+            if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+                address = address.ipv4_mapped
+            if not address.is_global or address.is_multicast:
+                problem = f"{host} is at {address}, a loopback, private, link-local or reserved address"
+        if problem:
+            sock.close()
+            raise HostNotAllowed(f"refusing to connect to {host}:{port}: {problem}")
+        with self.lock:
+            if self.expired:
+                sock.close()
+                raise FetchError(f"{host}: the fetch's deadline passed", retryable=True)
+            self.sockets.append(sock)
+
+
+_POLICY: contextvars.ContextVar[_Policy | None] = contextvars.ContextVar("fetch_policy", default=None)
+
+
+def _admitted(connection: HTTPConnection, sock: socket.socket, scheme: str) -> socket.socket:
+    policy = _POLICY.get()
+    if policy is None:  # pragma: no cover - only fetch() makes these connections
+        sock.close()
+        raise HostNotAllowed("refusing a connection made outside fetch()")
+    policy.admit(sock, scheme=scheme, host=connection.host, port=connection.port or DEFAULT_PORTS[scheme])
+    return sock
+
+
+class _CheckedHTTPConnection(HTTPConnection):
+    def _new_conn(self) -> socket.socket:
+        return _admitted(self, super()._new_conn(), "http")
+
+
+class _CheckedHTTPSConnection(HTTPSConnection):
+    def _new_conn(self) -> socket.socket:
+        return _admitted(self, super()._new_conn(), "https")
+
+
+class _CheckedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _CheckedHTTPConnection
+
+
+class _CheckedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _CheckedHTTPSConnection
+
+
+class _CheckedAdapter(HTTPAdapter):
+    """requests' adapter whose connections check where they actually connected (see ``_Policy.admit``)."""
+
+    def init_poolmanager(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _CheckedHTTPPool, "https": _CheckedHTTPSPool}
+
+
+def _check_host(url: str, hosts: Sequence[str], private_ok: Collection[str] = frozenset()) -> None:
+    """Refuse a URL early, by its text; the connection checks again by what it really connects to."""
     parts = urlsplit(url)
     if parts.scheme != "https" and parts.scheme != "http":
         raise HostNotAllowed(f"refusing {url!r}: only http(s) URLs are fetched")
+    if any(c in parts.netloc for c in "@\\") or any(ord(c) < 33 or ord(c) == 127 for c in url):
+        raise HostNotAllowed(f"refusing {url!r}: credentials, backslashes or control characters in the URL")
     host = (parts.hostname or "").lower()
-    if host not in {h.lower() for h in hosts}:
+    if (parse_url(url).host or "").lower().strip("[]") != host:
+        raise HostNotAllowed(f"refusing {url!r}: its host reads differently to different parsers")
+    declared = {h.lower() for h in hosts}
+    try:
+        port = parts.port
+    except ValueError:
+        raise HostNotAllowed(f"refusing {url!r}: bad port") from None
+    if host not in declared and f"{host}:{port}" not in declared:
         raise HostNotAllowed(f"refusing {url!r}: host {host!r} is not one the source declares ({', '.join(hosts)})")
+    if not _Policy(frozenset(declared), frozenset(private_ok)).port_allowed(parts.scheme, host, port):
+        raise HostNotAllowed(f"refusing {url!r}: port {port} is not declared by the source")
+    try:
+        literal = ipaddress.ip_address(host)
+    except ValueError:
+        return  # a name: its address is checked once connected
+    if host not in private_ok and (not literal.is_global or literal.is_multicast):
+        raise HostNotAllowed(f"refusing {url!r}: {host} is a loopback, private, link-local or reserved address")
 
 
 def _retry_after_s(response: requests.Response, attempt: int) -> float:
@@ -80,7 +206,7 @@ def _retry_after_s(response: requests.Response, attempt: int) -> float:
     return BACKOFF_BASE_S * 2**attempt
 
 
-def _read_capped(response: requests.Response, max_bytes: int) -> bytes:
+def _read_capped(response: requests.Response, max_bytes: int, deadline: float = float("inf")) -> bytes:
     declared = response.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > max_bytes:
         raise FetchError(f"{response.url}: {declared} bytes is over the {max_bytes}-byte cap")
@@ -89,6 +215,8 @@ def _read_capped(response: requests.Response, max_bytes: int) -> bytes:
         total += len(chunk)
         if total > max_bytes:
             raise FetchError(f"{response.url}: body is over the {max_bytes}-byte cap")
+        if time.monotonic() > deadline:
+            raise FetchError(f"{response.url}: the body was still arriving at the deadline", retryable=True)
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -103,24 +231,80 @@ def fetch(
     max_bytes: int = DEFAULT_MAX_BYTES,
     timeout: tuple[float, float] = (CONNECT_TIMEOUT_S, READ_TIMEOUT_S),
     max_attempts: int = MAX_ATTEMPTS,
+    deadline_s: float = DEFAULT_DEADLINE_S,
     sleep=time.sleep,
 ) -> FetchResult:
     """GET ``url`` politely and safely; a 304 comes back as a result with ``not_modified``."""
+    private_ok = allowed_private_hosts()
+    policy = _Policy(hosts=frozenset(h.lower() for h in hosts), private_ok=private_ok)
+    deadline = time.monotonic() + deadline_s
+    watchdog = threading.Timer(deadline_s, policy.expire)
+    watchdog.daemon = True
+    token = _POLICY.set(policy)
+    watchdog.start()
+    try:
+        return _fetch(
+            url,
+            hosts=hosts,
+            private_ok=private_ok,
+            etag=etag,
+            last_modified=last_modified,
+            user_agent=user_agent,
+            max_bytes=max_bytes,
+            timeout=timeout,
+            max_attempts=max_attempts,
+            deadline=deadline,
+            sleep=sleep,
+        )
+    except (requests.RequestException, OSError, FetchError) as exc:
+        if policy.expired and not isinstance(exc, HostNotAllowed):
+            raise FetchError(f"{url}: no complete answer within the {deadline_s:g} s deadline", retryable=True) from exc
+        raise
+    finally:
+        watchdog.cancel()
+        _POLICY.reset(token)
+
+
+def _fetch(
+    url: str,
+    *,
+    hosts: Sequence[str],
+    private_ok: Collection[str],
+    etag: str,
+    last_modified: str,
+    user_agent: str,
+    max_bytes: int,
+    timeout: tuple[float, float],
+    max_attempts: int,
+    deadline: float,
+    sleep,
+) -> FetchResult:
     headers = {"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"}
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
+
+    def wait(delay: float, why: str) -> None:
+        if time.monotonic() + delay >= deadline:
+            raise FetchError(f"{url}: {why}, and no time is left for another attempt", retryable=True)
+        sleep(delay)
+
     with requests.Session() as session:
+        session.trust_env = False  # no proxy from the environment: the checked connection is the real one
+        session.mount("http://", _CheckedAdapter())
+        session.mount("https://", _CheckedAdapter())
         for attempt in range(max_attempts):
             started = time.monotonic()
             try:
-                response = _get_following_redirects(session, url, hosts=hosts, headers=headers, timeout=timeout)
+                response = _get_following_redirects(
+                    session, url, hosts=hosts, private_ok=private_ok, headers=headers, timeout=timeout
+                )
             except (requests.ConnectionError, requests.Timeout) as exc:
                 if attempt + 1 >= max_attempts:
                     raise FetchError(f"{url}: {_network_failure(exc, timeout)}", retryable=True) from exc
                 log.warning("fetch %s failed (%s); retrying", url, _network_failure(exc, timeout))
-                sleep(BACKOFF_BASE_S * 2**attempt)
+                wait(BACKOFF_BASE_S * 2**attempt, _network_failure(exc, timeout))
                 continue
             except requests.RequestException as exc:
                 raise FetchError(f"{url}: {exc}") from exc
@@ -134,14 +318,19 @@ def fetch(
                         )
                     delay = _retry_after_s(response, attempt)
                     log.warning("fetch %s got HTTP %s; retrying in %.1fs", url, response.status_code, delay)
-                    sleep(delay)
+                    wait(delay, f"HTTP {response.status_code}")
                     continue
                 if response.status_code == 304:
                     content = b""
                 elif response.status_code >= 400:
                     raise FetchError(f"{url}: HTTP {response.status_code}", status=response.status_code)
                 else:
-                    content = _read_capped(response, max_bytes)
+                    try:
+                        content = _read_capped(response, max_bytes, deadline)
+                    except requests.RequestException as exc:
+                        raise FetchError(
+                            f"{url}: the body was cut short ({type(exc).__name__})", retryable=True
+                        ) from exc
                 return FetchResult(
                     url=response.url,
                     status=response.status_code,
@@ -170,11 +359,17 @@ def _network_failure(exc: requests.RequestException, timeout: tuple[float, float
 
 
 def _get_following_redirects(
-    session: requests.Session, url: str, *, hosts: Sequence[str], headers: dict[str, str], timeout: tuple[float, float]
+    session: requests.Session,
+    url: str,
+    *,
+    hosts: Sequence[str],
+    private_ok: Collection[str],
+    headers: dict[str, str],
+    timeout: tuple[float, float],
 ) -> requests.Response:
     """Follow redirects by hand so that every hop is checked against the declared hosts."""
     for _ in range(MAX_REDIRECTS + 1):
-        _check_host(url, hosts)
+        _check_host(url, hosts, private_ok)
         response = session.get(url, headers=headers, timeout=timeout, stream=True, allow_redirects=False)
         if response.is_redirect and response.headers.get("Location"):
             url = urljoin(url, response.headers["Location"])

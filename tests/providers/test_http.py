@@ -85,6 +85,12 @@ def slept() -> list[float]:
     return []
 
 
+@pytest.fixture(autouse=True)
+def _local_servers_allowed(monkeypatch):
+    """These tests fetch from a server on 127.0.0.1; in production loopback is refused (tests/security)."""
+    monkeypatch.setenv(http.ALLOW_PRIVATE_HOSTS_ENV, "127.0.0.1")
+
+
 def get(server: Server, path: str, slept: list[float], **kwargs):
     kwargs.setdefault("hosts", ("127.0.0.1",))
     return fetch(server.url(path), sleep=slept.append, **kwargs)
