@@ -7,6 +7,7 @@ text says; ``SCRAPE_ALLOW_PRIVATE_HOSTS`` lifts that for a named host only (thes
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -29,10 +30,8 @@ class Hostile:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 hostile.requests.append(self.path)
-                try:
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     answer(self)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
 
             def log_message(self, *args: object) -> None:
                 pass
