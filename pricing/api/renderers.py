@@ -87,11 +87,19 @@ def _flatten(row: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
     return items
 
 
+# A spreadsheet reads a cell starting with one of these as a formula (OWASP "CSV injection").
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
 def _cell(value: Any) -> Any:
     if value is None:
         return ""
     if isinstance(value, Decimal):
-        return decimal_text(value)
+        return decimal_text(value)  # digits we wrote: a negative amount stays a number
     if isinstance(value, bool):
         return "true" if value else "false"
-    return value
+    if isinstance(value, int | float):
+        return value
+    text = str(value)
+    # Text comes from scraped pages and curators: a leading quote makes a spreadsheet show it as text.
+    return f"'{text}" if text.startswith(FORMULA_TRIGGERS) else text
