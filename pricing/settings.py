@@ -82,6 +82,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "pricing.middleware.RequestLimitsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -215,6 +216,12 @@ SCRAPE_STALE_AFTER_HOURS = int(os.environ.get("SCRAPE_STALE_AFTER_HOURS", "48"))
 HOLD_AUTO_PUBLISH_RUNS = int(os.environ.get("HOLD_AUTO_PUBLISH_RUNS", "3"))
 HOLD_AUTO_PUBLISH_HOURS = int(os.environ.get("HOLD_AUTO_PUBLISH_HOURS", "72"))
 SNAPSHOT_PATH = Path(os.environ.get("SNAPSHOT_PATH", BASE_DIR / "pricing" / "snapshot" / "snapshot.json.gz"))
+
+# --- request limits (pricing/middleware.py) ---------------------------------------------------------
+# The largest legitimate body is an estimate with pasted text: 1,000,000 characters, JSON-escaped.
+REQUEST_MAX_BODY_BYTES = env_int("REQUEST_MAX_BODY_BYTES", 8 * 1024 * 1024)
+REQUEST_MAX_JSON_DEPTH = 32
+DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BODY_BYTES
 
 # --- REST API --------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
