@@ -52,7 +52,7 @@ class RequestLimitsMiddleware:
             return JsonResponse(
                 {"detail": f"The request body is {declared} bytes; at most {cap} are accepted."}, status=413
             )
-        if "json" in request.content_type and int(declared):
+        if "json" in (request.content_type or "") and int(declared):
             depth = json_depth(request.body)
             if depth > settings.REQUEST_MAX_JSON_DEPTH:
                 limit = settings.REQUEST_MAX_JSON_DEPTH
