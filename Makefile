@@ -4,6 +4,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PATH := $(abspath $(BIN)):$(PATH)
+# Development mode for everything run from here (the settings default to production; issue 14).
+export DEBUG ?= 1
 
 .PHONY: run test install setup lint typecheck check clean snapshot browser
 

@@ -7,6 +7,7 @@ transport under ``var/``, so ``make run`` works on a machine with no database or
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -45,8 +46,10 @@ def env_list(name: str) -> list[str]:
 
 
 # Off unless asked for: a production deploy that forgets DEBUG must not serve debug pages.
-# `make run`, `make test` and `.ci/run` set DEBUG=1 explicitly.
-DEBUG = env_bool("DEBUG", True)  # TEMP: flipped to False at the end of issue 14 work
+# `make run`, `make test` and `.ci/run` set DEBUG=1 explicitly. The development tools that import these
+# settings themselves (pytest, mypy's Django plugin) default to on, so running them bare still works.
+_DEVELOPMENT_TOOL = "pytest" in sys.modules or "mypy" in sys.modules
+DEBUG = env_bool("DEBUG", _DEVELOPMENT_TOOL)
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
 
@@ -55,9 +58,9 @@ if DEBUG:
     ALLOWED_HOSTS = ALLOWED_HOSTS or ["127.0.0.1", "localhost", "[::1]", "testserver"]
 else:
     if not SECRET_KEY:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off (the default; DEBUG=1 for development)")
     if not ALLOWED_HOSTS:
-        raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is off")
+        raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is off (the default; DEBUG=1 for development)")
 
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 SITE_NAME = "Token prices"

@@ -48,12 +48,24 @@ def test_it_starts_in_production_with_both_set(tmp_path):
     assert done.stdout.strip() == "False"
 
 
-def test_it_starts_with_nothing_set_on_the_embedded_defaults(tmp_path):
+def test_it_is_in_production_mode_unless_told_otherwise_and_then_refuses_to_start_half_configured(tmp_path):
+    done = python("-c", SETUP, tmp_path=tmp_path)
+    assert done.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off (the default; DEBUG=1 for development)" in done.stderr
+
+
+def test_it_refuses_a_debug_value_it_cannot_read(tmp_path):
+    done = python("-c", SETUP, tmp_path=tmp_path, DEBUG="maybe")
+    assert done.returncode != 0
+    assert "DEBUG='maybe' is not a boolean" in done.stderr
+
+
+def test_it_starts_with_only_debug_set_on_the_embedded_defaults(tmp_path):
     script = (
         "import django; django.setup(); from django.conf import settings as s; "
         "print(s.DEBUG, s.DATABASES['default']['ENGINE'], s.CELERY_BROKER_URL, s.CACHES['default']['BACKEND'])"
     )
-    done = python("-c", script, tmp_path=tmp_path)
+    done = python("-c", script, tmp_path=tmp_path, DEBUG="1")
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == [
         "True",
