@@ -68,11 +68,19 @@ def offerings_with_prices(
     open_weights: bool | None = None,
     mode: str = "",
     offering_ids: Iterable[int] = (),
+    include_free: bool = False,
+    include_unlisted: bool = False,
+    include_missing: bool = False,
 ) -> QuerySet[Offering]:
-    """Offerings that have at least one price in force, each with ``current_prices`` prefetched."""
+    """Offerings that have at least one price in force, each with ``current_prices`` prefetched.
+
+    Rankings show list prices only by default: free variants (``include_free``), offerings without a
+    public list price (``include_unlisted``) and those their source no longer lists (``include_missing``)
+    come only when asked for, or when named by ``offering_ids``."""
     in_force = prices_in_force(as_of=as_of).select_related("source", "run")
     if mode:
         in_force = in_force.filter(mode=mode)
+    named = list(offering_ids)
     offerings = (
         Offering.objects.filter(id__in=in_force.values("offering_id"))
         .select_related("provider", "model", "model__tokenizer")
@@ -99,9 +107,14 @@ def offerings_with_prices(
         )
     if open_weights is not None:
         offerings = offerings.filter(model__open_weights=open_weights)
-    ids = list(offering_ids)
-    if ids:
-        offerings = offerings.filter(id__in=ids)
+    if named:
+        return offerings.filter(id__in=named).order_by("provider__name", "provider_model_id")
+    listings = [Offering.Listing.LIST_PRICE]
+    listings += [Offering.Listing.FREE_VARIANT] if include_free else []
+    listings += [Offering.Listing.UNLISTED] if include_unlisted else []
+    offerings = offerings.filter(listing__in=listings)
+    if not include_missing:
+        offerings = offerings.exclude(id__in=in_force.filter(missing_since__isnull=False).values("offering_id"))
     return offerings.order_by("provider__name", "provider_model_id")
 
 
@@ -323,17 +336,49 @@ class OfferingRow:
     missing: bool
     source: Source | None
     converted: bool
+    # When the source stopped listing a headline price (None while it lists them all).
+    missing_since: dt.datetime | None = None
+    # Held proposals on the headline lines, waiting for evidence or a curator: what a newer figure would be.
+    pending: list[Price] = field(default_factory=list)
 
 
 HEADLINE_COMPONENTS = ("input", "cached_input", "cache_write_5m", "cache_write_1h", "output")
 
 
-def base_tier(prices: Sequence[Price], *, component: str, mode: str) -> Price | None:
-    """The price for the shortest prompts: the untiered price, else the tier that starts lowest."""
+def line_trust(line: Any) -> int:
+    """The trust rank of the source a line comes from (a curator's own price outranks every source)."""
+    trust = getattr(line, "trust", None)
+    if trust is not None:
+        return int(trust)
+    source = getattr(line, "source", None)
+    return 1000 if source is None else int(getattr(source, "trust_rank", 0) or 0)
+
+
+def headline_lines(prices: Sequence[Any], *, component: str, mode: str) -> list[Any]:
+    """The lines of one component and mode that readers use, all from one family: the most trusted source's,
+    the plain price before conditional ones (thinking, output length), the native currency it states.
+    Every reader (rankings, rows, estimates, compare, CSV) goes through here, so they never disagree."""
     candidates = [p for p in prices if p.component == component and p.mode == mode]
     if not candidates:
+        return []
+    best = min(candidates, key=lambda p: (-line_trust(p), p.conditions != "", p.conditions, p.currency))
+    family = (line_trust(best), best.conditions, best.currency)
+    return [p for p in candidates if (line_trust(p), p.conditions, p.currency) == family]
+
+
+def estimate_lines(prices: Sequence[Any]) -> list[Any]:
+    """The lines a workload is priced with: each component and mode's headline family, all its tiers."""
+    kinds = sorted({(p.component, p.mode) for p in prices})
+    return [line for c, m in kinds for line in headline_lines(prices, component=c, mode=m)]
+
+
+def base_tier(prices: Sequence[Any], *, component: str, mode: str) -> Any:
+    """The headline price: in the headline family, the tier for the shortest prompts (a bounded first tier
+    before an unbounded line that starts at the same place). Never decided by row order."""
+    family = headline_lines(prices, component=component, mode=mode)
+    if not family:
         return None
-    return min(candidates, key=lambda p: (p.tier_min_tokens or 0, p.currency != BASE_CURRENCY))
+    return min(family, key=lambda p: (p.tier_min_tokens or 0, p.tier_max_tokens is None, p.tier_max_tokens or 0))
 
 
 def convert_amount(
@@ -394,6 +439,7 @@ def offering_row(offering: Offering, *, display: Display, rates: Rates) -> Offer
         missing=any(p.missing_since is not None for p in headline),
         source=source,
         converted=any(p.currency != display.currency for p in headline),
+        missing_since=min((p.missing_since for p in headline if p.missing_since is not None), default=None),
     )
 
 
@@ -481,7 +527,7 @@ def workload_estimates(
         ratio = display.ratio_of(offering)
         workload = spec.workload_for(ratio)
         tier_prices = []
-        for price in getattr(offering, "current_prices", []):
+        for price in estimate_lines(getattr(offering, "current_prices", [])):
             amount = rates.convert(price.amount_per_mtok, from_currency=price.currency, to_currency=display.currency)
             if amount is not None:
                 tier_prices.append(
@@ -514,6 +560,7 @@ class PriceLine:
     recorded_at: dt.datetime
     last_seen_at: dt.datetime | None
     missing_since: dt.datetime | None
+    conditions: str
     source: Source | None
 
     @property
@@ -539,9 +586,10 @@ PRICE_LINE_FIELDS = (
     "recorded_at",
     "last_seen_at",
     "missing_since",
+    "conditions",
 )
 # A line's source comes joined into the same query; pages read no other column of it.
-SOURCE_FIELDS = ("id", "slug", "name", "kind")
+SOURCE_FIELDS = ("id", "slug", "name", "kind", "trust_rank")
 # Columns of offerings, providers, models and tokenizers no row or serializer reads.
 UNREAD_OFFERING_FIELDS = (
     "match_key",
@@ -592,7 +640,32 @@ def offering_rows_for(
     if not offering_ids:
         return []
     loaded = {o.id: o for o in offerings_with_price_lines(as_of=as_of, mode=mode, offering_ids=offering_ids)}
-    return [offering_row(loaded[i], display=display, rates=rates) for i in offering_ids if i in loaded]
+    rows = [offering_row(loaded[i], display=display, rates=rates) for i in offering_ids if i in loaded]
+    pending = pending_changes(offering_ids=[row.offering.id for row in rows])
+    for row in rows:
+        headline = {(p.component, p.mode, p.tier_min_tokens, p.tier_max_tokens) for p in row.prices}
+        row.pending = [
+            p
+            for p in pending.get(row.offering.id, [])
+            if (p.component, p.mode, p.tier_min_tokens, p.tier_max_tokens) in headline
+        ]
+    return rows
+
+
+def pending_changes(*, offering_ids: Sequence[int]) -> dict[int, list[Price]]:
+    """Held proposals of current knowledge for these offerings, with their source (one query)."""
+    found: dict[int, list[Price]] = {}
+    if not offering_ids:
+        return found
+    rows = (
+        Price.objects.current_knowledge()
+        .filter(offering_id__in=offering_ids, status=Price.Status.HELD)
+        .select_related("source")
+        .order_by("offering_id", "component", "mode", "valid_from")
+    )
+    for price in rows:
+        found.setdefault(price.offering_id, []).append(price)
+    return found
 
 
 class LeanLine(NamedTuple):
@@ -604,6 +677,8 @@ class LeanLine(NamedTuple):
     tier_max_tokens: int | None
     currency: str
     amount_per_mtok: Decimal
+    conditions: str = ""
+    trust: int | None = None
     seen_at: dt.datetime | None = None
 
 
@@ -642,6 +717,8 @@ def lean_offerings(
         "tier_max_tokens",
         "currency",
         "amount_per_mtok",
+        "conditions",
+        Coalesce("source__trust_rank", 1000),
         *seen,
     )
     result: list[LeanOffering] = []

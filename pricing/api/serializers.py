@@ -169,6 +169,32 @@ class HistoryPriceSerializer(PriceSerializer):
 # --- offerings ------------------------------------------------------------------------------------------
 
 
+class PendingSerializer(serializers.Serializer):
+    """A figure a source states that is held until evidence or a curator confirms it."""
+
+    component = serializers.CharField(read_only=True)
+    mode = serializers.CharField(read_only=True)
+    tier = serializers.CharField(read_only=True)
+    amount_per_mtok = serializers.DecimalField(max_digits=24, decimal_places=12, read_only=True)
+    currency = serializers.CharField(read_only=True)
+    source = nullable_str()  # type: ignore[assignment]
+    since = nullable_datetime(help_text="When the source first stated it.")
+    reason = serializers.CharField(read_only=True, help_text="Why it waits.")
+
+
+def pending_change(price: Price) -> dict[str, Any]:
+    return {
+        "component": price.component,
+        "mode": price.mode,
+        "tier": price.tier_label,
+        "amount_per_mtok": amount(price.amount_per_mtok),
+        "currency": price.currency,
+        "source": price.source.slug if price.source else None,
+        "since": iso(price.valid_from),
+        "reason": price.hold_reason,
+    }
+
+
 class OfferingSerializer(serializers.Serializer):
     """An offering with its headline prices (standard mode unless asked, base tier) and every price line."""
 
@@ -196,7 +222,11 @@ class OfferingSerializer(serializers.Serializer):
     last_verified_at = nullable_datetime(help_text="When a source last showed the headline prices.")
     stale = serializers.BooleanField(read_only=True)
     missing = serializers.BooleanField(read_only=True, help_text="The source stopped listing a headline price.")
+    missing_since = nullable_datetime(help_text="Since when the source no longer lists a headline price.")
     source = nullable_str(help_text="Slug of the source of the input price.")  # type: ignore[assignment]
+    pending = PendingSerializer(
+        many=True, read_only=True, help_text="Newer figures held until evidence or a curator confirms them."
+    )
     prices = PriceSerializer(many=True, read_only=True)
 
     def to_representation(self, row: selectors.OfferingRow) -> dict[str, Any]:
@@ -225,7 +255,9 @@ class OfferingSerializer(serializers.Serializer):
             "last_verified_at": iso(row.last_verified_at),
             "stale": row.stale,
             "missing": row.missing,
+            "missing_since": iso(row.missing_since),
             "source": row.source.slug if row.source else None,
+            "pending": [pending_change(p) for p in row.pending],
             "prices": [price_line(p, display=display, rates=rates, ratio=row.ratio) for p in row.prices],
         }
 

@@ -34,6 +34,7 @@ from pricing.services.timeline import (
     agree,
     change_reason,
     chunks,
+    copy_row,
     covering,
     following,
     outlier_reason,
@@ -85,6 +86,15 @@ SELF_HOSTED_PROVIDERS = frozenset(
 )
 PROVIDER_NAME = re.compile(r"[^\W_][\w .+-]{0,79}")
 FREE_VARIANT_ID = re.compile(r"[:/_-]free$", re.IGNORECASE)
+
+
+RESOLVABLE_REASONS = ("rise ", "drop ", "paid ", "backfill: ", "outlier: ")
+
+
+def resolvable_reason(reason: str) -> bool:
+    """Whether a held change waits for evidence (a change beyond bounds, an outlier) rather than for a more
+    trusted source or a curator (a disagreement, a lock, a negative amount)."""
+    return reason.startswith(RESOLVABLE_REASONS)
 
 
 class IngestRejected(Exception):
@@ -272,6 +282,7 @@ class _Applier:
         self.counts = Counts()
         self.plan = Plan()
         self.audits: list[tuple[Price, Source | None, str]] = []
+        self.decided: set[tuple[LineKey, dt.datetime]] = set()
         self.rates: dict[tuple[str, dt.date], Decimal | None] = {}
 
     def trust(self, source_id: int | None) -> int:
@@ -477,16 +488,27 @@ class _Applier:
             # cannot place in time. (With a start date it is placed like any other.)
             return
         timeline = self.published[key]
-        current = covering(timeline, valid_from)
-        if current is not None and current.pk is None:
+        if (key, valid_from) in self.decided:
             # Two ids of one page met on one offering: the first one (the own id) stands.
-            if current.amount_per_mtok != record.amount_per_mtok:
-                log.info(
-                    "%s: %s listed twice on one offering; kept %s",
-                    self.source.slug,
-                    record.model,
-                    current.amount_per_mtok,
-                )
+            log.info("%s: %s names a price line already read from this document", self.source.slug, record.model)
+            self.counts.unchanged += 1
+            return
+        self.decided.add((key, valid_from))
+        current = covering(timeline, valid_from)
+        later = following(timeline, valid_from) if current is None else None
+        if (
+            later is not None
+            and later.pk is not None
+            and later.amount_per_mtok == record.amount_per_mtok
+            and later.source_id == self.source.pk
+        ):
+            # An older copy stating the price that follows: the same price was already in force earlier.
+            self.plan.supersede.append(later.pk)
+            earlier = copy_row(later, valid_to=later.valid_to, now=self.now)
+            earlier.valid_from = valid_from
+            self.plan.create.append(earlier)
+            timeline[timeline.index(later)] = earlier
+            timeline.sort(key=lambda p: p.valid_from)
             self.counts.unchanged += 1
             return
         if current is not None and current.amount_per_mtok == record.amount_per_mtok:
@@ -628,6 +650,18 @@ class _Applier:
         pending.append(held)
         if resolvable:
             self._resolve(held, key, offering)
+            return
+        # This figure may be the independent confirmation another source's held change waits for.
+        for other in list(pending):
+            if (
+                other is not held
+                and other.status == Price.Status.HELD
+                and other.source_id not in (None, self.source.pk)
+                and resolvable_reason(other.hold_reason)
+                and agree(other.amount_per_mtok, amount)
+            ):
+                self._resolve(other, key, offering)
+                break
 
     def _resolve(self, held: Price, key: LineKey, offering: Offering) -> None:
         """Publish a held change when the evidence allows: another source states the same figure (within
