@@ -22,7 +22,7 @@ from pricing import services
 from pricing.models import Price, ScrapeRun
 from pricing.rates import exchange_rates_ingest
 from providers import get_scraper
-from providers.base import Document, ScrapedPrice, decimal_to_str
+from providers.base import Document, ParseError, ScrapedPrice, decimal_to_str
 from providers.ecb import ECBRates, RateRecord
 
 SNAPSHOT_FORMAT = 1
@@ -36,6 +36,21 @@ class CaptureSpec:
     source: str
     path: Path
     as_of: dt.datetime
+
+    @property
+    def page(self) -> str:
+        """Which of the source's pages this is a copy of: the file name before its date. Copies of one
+        page share it ("tencent__cloud_cn_1823_130055"); another page of the source has another."""
+        match = _DATE_IN_NAME.search(self.path.name)
+        return self.path.name[: match.start()] if match else self.path.stem
+
+
+@dataclass
+class Built:
+    """What ``snapshot_build`` wrote: records per source, and the copies our parsers could not read."""
+
+    totals: dict[str, int]
+    skipped: list[str]
 
 
 def capture_date(path: Path) -> dt.datetime:
@@ -65,8 +80,13 @@ def record_to_json(record: ScrapedPrice) -> dict[str, Any]:
         "context_window": record.context_window,
         "tokenizer": record.tokenizer,
         "creator": record.creator,
+        "own_id": record.own_id,
+        # Attributes tell sibling offerings and prices apart (Azure's regions, output tiers): without
+        # them two lines of one page would load as one. Notes carry facts ingest reads (no_list_price).
+        "attributes": record.attributes,
+        "notes": record.notes,
     }
-    data.update({k: v for k, v in optional.items() if v not in (None, "")})
+    data.update({k: v for k, v in optional.items() if v not in (None, "", {})})
     return data
 
 
@@ -91,7 +111,9 @@ def record_from_json(data: dict[str, Any]) -> ScrapedPrice:
         context_window=data.get("context_window"),
         tokenizer=data.get("tokenizer", ""),
         creator=data.get("creator", ""),
+        own_id=data.get("own_id", ""),
         notes=data.get("notes", {}),
+        attributes=data.get("attributes", {}),
     )
 
 
@@ -133,29 +155,71 @@ def rates_for_entries(rates_file: Path, entries: list[dict[str, Any]]) -> list[d
     ]
 
 
+def capture_groups(captures: list[CaptureSpec]) -> Iterator[list[CaptureSpec]]:
+    """The copies each snapshot entry reads, as one run of the source would: a source of one page gets an
+    entry per copy; a source of several pages gets one per capture date, holding the latest copy of each
+    of its pages on that date. A run is its source's whole truth, so an entry with only the newer page
+    would mark everything the older pages list as missing."""
+    by_source: dict[str, list[CaptureSpec]] = {}
+    for spec in sorted(captures, key=lambda c: (c.source, c.as_of, c.path.name)):
+        by_source.setdefault(spec.source, []).append(spec)
+    for source, specs in by_source.items():
+        if len(get_scraper(source).urls) == 1:
+            yield from ([spec] for spec in specs)
+            continue
+        for as_of in sorted({spec.as_of for spec in specs}):
+            latest = {spec.page: spec for spec in specs if spec.as_of <= as_of}
+            yield sorted(latest.values(), key=lambda c: c.page)
+
+
+def _group_entry(group: list[CaptureSpec]) -> dict[str, Any]:
+    scraper = get_scraper(group[0].source)
+    as_of = max(spec.as_of for spec in group)
+    documents = [
+        # fetched_at: an adapter that reads dates on the page (Azure's effectiveStartDate) judges them
+        # against the day of the copy, not today.
+        Document(url=scraper.urls[0], content=spec.path.read_bytes(), fetched_at=spec.as_of)
+        for spec in group
+    ]
+    records = scraper.parse_all(documents)
+    names = [
+        spec.path.name if spec.as_of == as_of else f"{spec.path.name} (latest copy of that page then)" for spec in group
+    ]
+    digest = (
+        documents[0].sha256
+        if len(documents) == 1
+        else hashlib.sha256("".join(d.sha256 for d in documents).encode()).hexdigest()
+    )
+    return {
+        "source": group[0].source,
+        "as_of": as_of.isoformat(),
+        "document": "; ".join(names),
+        "document_sha256": digest,
+        "records": [record_to_json(r) for r in records],
+    }
+
+
 def snapshot_build(
     *, captures: list[CaptureSpec], output: Path, curated: Path | None = None, rates_file: Path | None = None
-) -> dict[str, int]:
-    """Parse each capture with its adapter and write the snapshot file; returns records per source."""
+) -> Built:
+    """Parse the captures with their adapters and write the snapshot file. A copy its adapter cannot read
+    (an old layout, a hand-made excerpt) is left out and named in ``skipped``, not fatal."""
     entries: list[dict[str, Any]] = curated_entries(curated) if curated else []
-    totals = {f"{e['source']} (curated)": len(e["records"]) for e in entries}
-    for spec in sorted(captures, key=lambda c: (c.source, c.as_of)):
-        content = spec.path.read_bytes()
-        scraper = get_scraper(spec.source)
-        records = scraper.parse(Document(url=scraper.urls[0], content=content))
-        entries.append(
-            {
-                "source": spec.source,
-                "as_of": spec.as_of.isoformat(),
-                "document": spec.path.name,
-                "document_sha256": Document(url="", content=content).sha256,
-                "records": [record_to_json(r) for r in records],
-            }
-        )
-        totals[spec.source] = totals.get(spec.source, 0) + len(records)
+    built = Built(totals={}, skipped=[])
+    for entry in entries:
+        key = f"{entry['source']} (curated)"
+        built.totals[key] = built.totals.get(key, 0) + len(entry["records"])
+    for group in capture_groups(captures):
+        try:
+            entry = _group_entry(group)
+        except ParseError as exc:
+            built.skipped.append(f"{', '.join(spec.path.name for spec in group)}: {exc}")
+            continue
+        entries.append(entry)
+        built.totals[entry["source"]] = built.totals.get(entry["source"], 0) + len(entry["records"])
     rates = rates_for_entries(rates_file, entries) if rates_file else []
     if rates:
-        totals["exchange rates"] = len(rates)
+        built.totals["exchange rates"] = len(rates)
     payload = {
         "format": SNAPSHOT_FORMAT,
         "built_at": dt.datetime.now(dt.UTC).isoformat(),
@@ -165,7 +229,7 @@ def snapshot_build(
     output.parent.mkdir(parents=True, exist_ok=True)
     with gzip.open(output, "wt", encoding="utf-8") as handle:
         json.dump(payload, handle, ensure_ascii=False, separators=(",", ":"))
-    return totals
+    return built
 
 
 def snapshot_read(path: Path) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import io
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -126,3 +127,54 @@ def test_the_bundled_snapshot_carries_rates_to_convert_its_cny_prices():
     snapshot_load(path=settings.SNAPSHOT_PATH)
     for currency in ("CNY", "USD"):
         assert ExchangeRate.objects.filter(currency=currency).exists()
+
+
+def dated_copy(folder: Path, fixture: str, name: str) -> Path:
+    path = folder / name
+    path.write_bytes((FIXTURES / fixture).read_bytes())
+    return path
+
+
+def test_it_reads_a_several_page_source_as_one_run_per_date_carrying_the_latest_copy_of_each_page(tmp_path):
+    intl = dated_copy(tmp_path, "tencent/tokenhub_price_intl.html", "tencent__intl__2026-07-17_x.html")
+    cn = dated_copy(tmp_path, "tencent/tokenhub_price_cn.html", "tencent__cn__2026-08-10_x.html")
+    path = tmp_path / "snapshot.json.gz"
+    july, august = JULY - dt.timedelta(days=1), dt.datetime(2026, 8, 10, tzinfo=dt.UTC)
+    snapshot_build(captures=[CaptureSpec("tencent", cn, august), CaptureSpec("tencent", intl, july)], output=path)
+    first, second = snapshot_entries(path)
+    assert (first["as_of"], first["document"]) == (july.isoformat(), intl.name)
+    assert second["as_of"] == august.isoformat()
+    assert second["document"] == f"{cn.name}; {intl.name} (latest copy of that page then)"
+    assert {r["currency"] for r in second["records"]} == {"CNY", "USD"}
+    results = snapshot_load(path=path)
+    assert all(r.ok for r in results) and results[-1].counts.missing == 0
+    assert not Price.objects.filter(missing_since__isnull=False).exists()
+
+
+def test_it_keeps_what_tells_sibling_offerings_apart(tmp_path):
+    page = dated_copy(tmp_path, "azure/retail-prices-page1.json", "azure__prices__2026-04-01_x.json")
+    path = tmp_path / "snapshot.json.gz"
+    snapshot_build(captures=[CaptureSpec("azure", page, dt.datetime(2026, 4, 1, tzinfo=dt.UTC))], output=path)
+    (entry,) = snapshot_entries(path)
+    assert all(r["attributes"].get("deploy_scope") for r in entry["records"])
+    assert snapshot_load(path=path)[0].ok
+    loaded = Price.objects.filter(source__slug="azure")
+    assert loaded.count() == len(entry["records"])
+    assert loaded.values("offering").distinct().count() > 1
+
+
+def test_the_build_command_finds_dated_copies_by_name_and_names_the_ones_it_cannot_read(tmp_path):
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    dated_copy(pages, "zhipu/pricing.html", "zhipu-bigmodel__pricing__2026-07-17_x.html")
+    dated_copy(pages, "zhipu/pricing.html", "zhipu-bigmodel__pricing__2026-07-17_x.expected.json")
+    dated_copy(pages, "zhipu/pricing.html", "zhipu-bigmodel__pricing__undated.html")
+    (pages / "groq__table_copy__2025-08-06.md").write_text("| not | a price table |\n")
+    path = tmp_path / "snapshot.json.gz"
+    out, err = io.StringIO(), io.StringIO()
+    call_command("snapshot", "build", "--pages", str(pages), "--path", str(path), stdout=out, stderr=err)
+    assert [(e["source"], e["as_of"]) for e in snapshot_entries(path) if e.get("kind") != "curated"] == [
+        ("zhipu", "2026-07-17T00:00:00+00:00")
+    ]
+    assert "zhipu: " in out.getvalue()
+    assert "groq__table_copy__2025-08-06.md" in err.getvalue()

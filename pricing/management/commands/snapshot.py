@@ -3,6 +3,7 @@ build --pages DIR`` (re-read dated captures with our parsers into the bundled fi
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +13,22 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from pricing.snapshot import CaptureSpec, capture_date, snapshot_build, snapshot_load
 from providers import REGISTRY
 
-# Which adapter reads a capture, by the start of its file name.
-SOURCE_BY_PREFIX = {"gemini": "google"}
+# Which adapter reads a capture, by the start of its file name (before "__", else before "_").
+SOURCE_BY_PREFIX = {
+    "gemini": "google",
+    "alibaba-aliyun": "alibaba",
+    "alibaba-bailian": "alibaba",
+    "moonshot-kimi": "moonshot",
+    "zhipu-bigmodel": "zhipu",
+}
+# Copies whose file name carries no day, dated from evidence inside them (their .meta.txt says why).
+UNDATED_AS_OF = {
+    # The Retail Prices API copy: its latest effectiveStartDate is 2026-04-01, so every price in it was
+    # in force from that day; the capture itself is undated ("2026-xx").
+    "azure__retail-prices-api-openai-gpt5.4-eastus__2026-xx_token3-26df0f2.json": dt.datetime(
+        2026, 4, 1, tzinfo=dt.UTC
+    ),
+}
 
 
 class Command(BaseCommand):
@@ -49,23 +64,34 @@ class Command(BaseCommand):
         captures = [spec for folder in options["pages"] for spec in self._captures(folder)]
         if not captures:
             raise CommandError("no dated captures found; pass --pages DIR ...")
-        totals = snapshot_build(
+        built = snapshot_build(
             captures=captures, output=options["path"], curated=options["curated"], rates_file=options["rates"]
         )
-        for source, count in sorted(totals.items()):
+        for source, count in sorted(built.totals.items()):
             self.stdout.write(f"{source}: {count} records")
+        for skipped in built.skipped:
+            self.stderr.write(f"skipped (our parser cannot read it): {skipped}")
 
     def _captures(self, folder: Path) -> list[CaptureSpec]:
         specs = []
         for path in sorted(folder.iterdir()):
             if path.suffix not in (".html", ".json", ".md") or path.name.endswith(".expected.json"):
                 continue
-            prefix = path.name.split("_", 1)[0].split("__", 1)[0]
-            source = SOURCE_BY_PREFIX.get(prefix, prefix)
-            if source not in REGISTRY:
+            source = source_of(path.name)
+            if source is None:
                 continue
             try:
-                specs.append(CaptureSpec(source=source, path=path, as_of=capture_date(path)))
+                as_of = UNDATED_AS_OF.get(path.name) or capture_date(path)
             except ValueError:
                 continue  # undated study copies are not history
+            specs.append(CaptureSpec(source=source, path=path, as_of=as_of))
         return specs
+
+
+def source_of(name: str) -> str | None:
+    """The registered source a capture file belongs to, by the start of its name."""
+    for prefix in (name.split("__", 1)[0], name.split("_", 1)[0]):
+        source = SOURCE_BY_PREFIX.get(prefix, prefix)
+        if source in REGISTRY:
+            return source
+    return None
