@@ -169,7 +169,7 @@ def place_published(
     return template
 
 
-def copy_row(price: Price, *, valid_to: dt.datetime, now: dt.datetime) -> Price:
+def copy_row(price: Price, *, valid_to: dt.datetime | None, now: dt.datetime) -> Price:
     row = Price(
         **{
             f.attname: getattr(price, f.attname)
