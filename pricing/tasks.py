@@ -22,10 +22,6 @@ class RetryableRunFailure(Exception):
     """A run failed for a reason that may pass (network, 5xx): Celery retries it with backoff."""
 
 
-# A run that meets another run's lease tries again when that lease ends, this many times at most.
-BUSY_MAX_RETRIES = 10
-
-
 @shared_task(
     bind=True,
     autoretry_for=(RetryableRunFailure,),
@@ -58,8 +54,10 @@ def scrape_source(self: Task, slug: str, only_if_due: bool = False) -> dict[str,
     if result.status == "busy":
         # Another run holds the lease: a live one, or a killed worker's (then the lease runs out and the
         # retry closes that run as abandoned). Either way this scrape is not done: try again then.
+        # (The lease lasts at most SCRAPE_LEASE_SECONDS, so the task's own retries are plenty; passing
+        # max_retries here would stick to the shared task object, a Celery quirk.)
         wait = services.lease_wait(slug=slug).total_seconds()
-        raise self.retry(countdown=wait + 1 + random.uniform(0, 2), max_retries=BUSY_MAX_RETRIES)
+        raise self.retry(exc=RetryableRunFailure(result.error), countdown=wait + 1 + random.uniform(0, 2))
     if result.retryable:
         raise RetryableRunFailure(result.error)
     return result.as_dict()

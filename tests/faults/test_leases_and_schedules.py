@@ -34,8 +34,8 @@ def test_it_retries_a_scrape_that_met_a_busy_lease_and_then_runs_it():
 def test_it_fails_rather_than_succeeds_when_the_lease_never_frees():
     with mock.patch.object(services, "scrape_source", return_value=result("busy")) as service:
         outcome = tasks.scrape_source.apply(args=["openrouter"])
-    assert outcome.failed()
-    assert service.call_count == tasks.BUSY_MAX_RETRIES + 1
+    assert outcome.failed() and isinstance(outcome.result, tasks.RetryableRunFailure)
+    assert service.call_count == tasks.scrape_source.max_retries + 1
 
 
 def test_it_retries_when_the_lease_ends():
