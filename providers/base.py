@@ -185,6 +185,14 @@ class Scraper:
     def parse(self, document: Document) -> list[ScrapedPrice]:
         raise NotImplementedError
 
+    def next_urls(self, document: Document) -> list[str]:
+        """Further pages a fetched document leads to (an API's next-page link), fetched in the same run."""
+        return []
+
+    def request_headers(self) -> dict[str, str]:
+        """Headers every live fetch of this source sends (an API key from the environment)."""
+        return {}
+
     def parse_all(self, documents: Sequence[Document]) -> list[ScrapedPrice]:
         records: list[ScrapedPrice] = []
         for document in documents:

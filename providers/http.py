@@ -24,7 +24,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
@@ -233,8 +233,11 @@ def fetch(
     max_attempts: int = MAX_ATTEMPTS,
     deadline_s: float = DEFAULT_DEADLINE_S,
     sleep=time.sleep,
+    headers: Mapping[str, str] | None = None,
 ) -> FetchResult:
-    """GET ``url`` politely and safely; a 304 comes back as a result with ``not_modified``."""
+    """GET ``url`` politely and safely; a 304 comes back as a result with ``not_modified``. ``headers``: the
+    source's own request headers (an API key); ours (User-Agent, validators) win a clash, and no value of
+    them is ever logged or put in an error."""
     private_ok = allowed_private_hosts()
     policy = _Policy(hosts=frozenset(h.lower() for h in hosts), private_ok=private_ok)
     deadline = time.monotonic() + deadline_s
@@ -255,6 +258,7 @@ def fetch(
             max_attempts=max_attempts,
             deadline=deadline,
             sleep=sleep,
+            extra_headers=headers or {},
         )
     except (requests.RequestException, OSError, FetchError) as exc:
         if policy.expired and not isinstance(exc, HostNotAllowed):
@@ -278,8 +282,15 @@ def _fetch(
     max_attempts: int,
     deadline: float,
     sleep,
+    extra_headers: Mapping[str, str],
 ) -> FetchResult:
-    headers = {"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"}
+    ours = {"user-agent", "accept-encoding", "if-none-match", "if-modified-since"}
+    headers = {name: value for name, value in extra_headers.items() if name.lower() not in ours}
+    for name, value in headers.items():
+        # requests would refuse it quoting the value (an API key) into the error and the run's log.
+        if not isinstance(value, str) or value != value.strip() or any(c in value for c in "\r\n\0"):
+            raise FetchError(f"{url}: the source's {name} request header has a value that cannot be sent")
+    headers |= {"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"}
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:

@@ -67,12 +67,22 @@ class Fetched:
     validators: dict[str, dict[str, str]]
 
 
+# A source's pages in one run, its start URLs and the pages they lead to (``Scraper.next_urls``) together.
+MAX_PAGES_PER_RUN = 500
+
+
 def documents_fetch(*, scraper: Scraper, validators: dict[str, dict[str, str]]) -> Fetched:
-    """Fetch every URL of a source; "not modified" only when every URL answered 304."""
+    """Fetch every URL of a source and the pages they lead to; "not modified" only when every URL
+    answered 304. A source whose pages lead to more pages (validators stored for URLs beyond its start
+    URLs) is fetched unconditionally: a 304 on the first page would hide the pages after it."""
     documents, statuses, new_validators = [], [], {}
     total_bytes = total_ms = 0
-    for url in scraper.urls:
-        known = validators.get(url, {})
+    chained = any(url not in scraper.urls for url in validators)
+    request_headers = scraper.request_headers()
+    queue, queued = list(scraper.urls), set(scraper.urls)
+    while queue:
+        url = queue.pop(0)
+        known = {} if chained else validators.get(url, {})
         try:
             result = http.fetch(
                 url,
@@ -81,6 +91,7 @@ def documents_fetch(*, scraper: Scraper, validators: dict[str, dict[str, str]]) 
                 last_modified=known.get("last_modified", ""),
                 user_agent=settings.SCRAPE_USER_AGENT,
                 max_bytes=settings.SCRAPE_MAX_BYTES,
+                headers=request_headers,
             )
         except http.FetchError as exc:
             raise FetchFailed(str(exc), retryable=exc.retryable) from exc
@@ -91,19 +102,26 @@ def documents_fetch(*, scraper: Scraper, validators: dict[str, dict[str, str]]) 
             "etag": result.etag or known.get("etag", ""),
             "last_modified": result.last_modified or known.get("last_modified", ""),
         }
-        if not result.not_modified:
-            documents.append(
-                Document(
-                    url=result.url,
-                    content=result.content,
-                    content_type=result.content_type,
-                    fetched_at=timezone.now(),
-                    etag=result.etag,
-                    last_modified=result.last_modified,
-                )
-            )
+        if result.not_modified:
+            continue
+        document = Document(
+            url=result.url,
+            content=result.content,
+            content_type=result.content_type,
+            fetched_at=timezone.now(),
+            etag=result.etag,
+            last_modified=result.last_modified,
+        )
+        documents.append(document)
+        for next_url in scraper.next_urls(document):
+            if next_url in queued:
+                continue  # a page that leads back to one already fetched or queued
+            if len(queued) >= MAX_PAGES_PER_RUN:
+                raise FetchFailed(f"{scraper.slug}: its pages lead to more than {MAX_PAGES_PER_RUN}; stopped")
+            queue.append(next_url)
+            queued.add(next_url)
     not_modified = all(status == 304 for status in statuses)
-    if documents and len(documents) < len(scraper.urls):
+    if documents and len(documents) < len(statuses) and validators:
         # Some pages changed and some did not: parse them all so the run sees every price.
         return documents_fetch(scraper=scraper, validators={})
     return Fetched(documents, not_modified, statuses[-1] if statuses else None, total_bytes, total_ms, new_validators)

@@ -272,3 +272,36 @@ def test_it_says_plainly_when_nothing_listens(slept):
         port = probe.getsockname()[1]
     with pytest.raises(FetchError, match=r"127\.0\.0\.1 refused the connection"):
         fetch(f"http://127.0.0.1:{port}/", hosts=("127.0.0.1",), sleep=slept.append, max_attempts=1)
+
+
+def test_it_sends_the_sources_own_headers_beside_its_own(server, slept):
+    server.reply("/p", Reply())
+    get(server, "/p", slept, headers={"Authorization": "Bearer tok-1", "X-Api-Version": "2"})
+    sent = server.requests[0][1]
+    assert (sent["Authorization"], sent["X-Api-Version"]) == ("Bearer tok-1", "2")
+    assert sent["User-Agent"] == http.DEFAULT_USER_AGENT
+
+
+def test_it_keeps_its_own_headers_when_a_source_names_them_too(server, slept):
+    server.reply("/p", Reply())
+    get(server, "/p", slept, etag='"v1"', headers={"user-agent": "spoof/1", "If-None-Match": '"x"'})
+    sent = server.requests[0][1]
+    assert (sent["User-Agent"], sent["If-None-Match"]) == (http.DEFAULT_USER_AGENT, '"v1"')
+
+
+@pytest.mark.parametrize("value", ["Bearer tok-1\r\nX-Injected: 1", " Bearer tok-1", "Bearer tok-1\n"])
+def test_it_refuses_a_header_value_that_cannot_be_sent_without_quoting_it(server, slept, value):
+    server.reply("/p", Reply())
+    with pytest.raises(FetchError) as refused:
+        get(server, "/p", slept, headers={"Authorization": value})
+    assert "tok-1" not in str(refused.value) and "Authorization" in str(refused.value)
+    assert server.requests == []
+
+
+def test_it_never_logs_the_sources_header_values_while_retrying(server, slept, caplog):
+    server.reply("/p", Reply(503, b"busy"), Reply(200, b"ok"))
+    with caplog.at_level("DEBUG"):
+        result = get(server, "/p", slept, headers={"Authorization": "Bearer tok-secret"})
+    assert result.content == b"ok" and len(server.requests) == 2
+    assert all(sent["Authorization"] == "Bearer tok-secret" for _, sent in server.requests)
+    assert "tok-secret" not in caplog.text
