@@ -7,6 +7,7 @@ transport under ``var/``, so ``make run`` works on a machine with no database or
 from __future__ import annotations
 
 import os
+import secrets
 import sys
 from pathlib import Path
 
@@ -50,12 +51,18 @@ def env_list(name: str) -> list[str]:
 # settings themselves (pytest, mypy's Django plugin) default to on, so running them bare still works.
 _DEVELOPMENT_TOOL = "pytest" in sys.modules or "mypy" in sys.modules
 DEBUG = env_bool("DEBUG", _DEVELOPMENT_TOOL)
+# manage.py running anything but the development server (which serves pages, so must be configured).
+_OFFLINE_COMMAND = Path(sys.argv[0]).name == "manage.py" and sys.argv[1:2] != ["runserver"]
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
 
 if DEBUG:
     SECRET_KEY = SECRET_KEY or "dev-only-insecure-key-never-used-in-production"
     ALLOWED_HOSTS = ALLOWED_HOSTS or ["127.0.0.1", "localhost", "[::1]", "testserver"]
+elif _OFFLINE_COMMAND and not SECRET_KEY:
+    # A management command that serves nothing (scrape --dry-run, migrate, snapshot build) signs nothing that
+    # outlives it, so it needs no configured key: it gets one of its own, never written anywhere.
+    SECRET_KEY = secrets.token_urlsafe(50)
 else:
     if not SECRET_KEY:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off (the default; DEBUG=1 for development)")

@@ -107,3 +107,14 @@ def test_it_reports_no_issue_at_all_on_check_deploy_in_production(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert "System check identified no issues" in done.stdout
+
+
+def test_an_offline_command_runs_unconfigured_while_the_server_still_refuses(tmp_path):
+    fixture = ROOT / "tests/fixtures/providers/openrouter"
+    page = next(p for p in sorted(fixture.iterdir()) if p.is_file())
+    scrape = python("manage.py", "scrape", "openrouter", "--file", str(page), "--dry-run", "--json", tmp_path=tmp_path)
+    assert scrape.returncode == 0, scrape.stderr
+    assert scrape.stdout.startswith("[{")
+    serve = python("manage.py", "runserver", "--noreload", "127.0.0.1:0", tmp_path=tmp_path)
+    assert serve.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off" in serve.stderr
