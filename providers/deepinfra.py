@@ -24,11 +24,11 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
-from bs4 import BeautifulSoup, Tag
+from bs4 import Tag
 
 from pricing.units import NotationError, parse_price
 from providers.base import OFFICIAL_TRUST, Document, ParseError, ScrapedPrice, Scraper
-from providers.helpers import cell_text, html_grid, int_or_none, labelled_figures
+from providers.helpers import cell_text, html_grid, int_or_none, labelled_figures, page_tables
 
 COMPONENT_BY_KEY = {
     "input_tokens": "input",
@@ -118,10 +118,7 @@ class DeepInfra(Scraper):
     # --- the pricing page -----------------------------------------------------------------------
 
     def _page_prices(self, document: Document) -> list[ScrapedPrice]:
-        soup = BeautifulSoup(document.content, "lxml")
-        tables = [table for table in soup.find_all("table") if isinstance(table, Tag)]
-        if not tables:
-            raise ParseError("no <table> on the page")
+        _, tables = page_tables(document.content)
         records: dict[tuple[str, str], ScrapedPrice] = {}
         for table in tables:
             for record in self._table_prices(table):

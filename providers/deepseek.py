@@ -19,7 +19,7 @@ from bs4 import BeautifulSoup, Tag
 
 from pricing.units import NotationError, parse_price, to_decimal
 from providers.base import OFFICIAL_TRUST, Document, ParseError, ScrapedPrice, Scraper
-from providers.helpers import cell_lines, cell_text, html_grid, unique_cells
+from providers.helpers import cell_lines, cell_text, html_grid, page_tables, unique_cells
 
 BEIJING = dt.timezone(dt.timedelta(hours=8))
 MODEL_HEADERS = ("model", "模型")
@@ -64,10 +64,7 @@ class DeepSeek(Scraper):
     trust_rank = OFFICIAL_TRUST
 
     def parse(self, document: Document) -> list[ScrapedPrice]:
-        soup = BeautifulSoup(document.content, "lxml")
-        tables = [table for table in soup.find_all("table") if isinstance(table, Tag)]
-        if not tables:
-            raise ParseError("no <table> on the page")
+        soup, tables = page_tables(document.content)
         footnotes, page_currency = _footnotes(soup), _page_currency(soup)
         records: list[ScrapedPrice] = []
         for table in tables:

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import re
 
-from bs4 import BeautifulSoup, Tag
+from bs4 import Tag
 
 from pricing.units import NotationError, parse_price
 from providers.base import OFFICIAL_TRUST, Document, ParseError, ScrapedPrice, Scraper
-from providers.helpers import cell_text, html_grid, labelled_figures
+from providers.helpers import cell_text, html_grid, labelled_figures, page_tables
 
 PRICE_HEADER = re.compile(r"(?:\$\s*/|per)\s*1\s*M\s+tokens", re.IGNORECASE)
 MODEL_HEADER = re.compile(r"\bmodel\b", re.IGNORECASE)
@@ -46,10 +46,7 @@ class Fireworks(Scraper):
     trust_rank = OFFICIAL_TRUST
 
     def parse(self, document: Document) -> list[ScrapedPrice]:
-        soup = BeautifulSoup(document.content, "lxml")
-        tables = [table for table in soup.find_all("table") if isinstance(table, Tag)]
-        if not tables:
-            raise ParseError("no <table> on the page")
+        _, tables = page_tables(document.content)
         records: list[ScrapedPrice] = []
         for table in tables:
             if not SKIPPED_SECTIONS.search(_section_title(table)):

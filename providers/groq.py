@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import re
 
-from bs4 import BeautifulSoup, Tag
+from bs4 import Tag
 
 from pricing.units import NotationError, parse_price
 from providers.base import OFFICIAL_TRUST, Document, ParseError, ScrapedPrice, Scraper
-from providers.helpers import cell_text, html_grid, labelled_figures, token_count
+from providers.helpers import cell_text, html_grid, labelled_figures, page_tables, token_count
 
 MODEL_HEADER = re.compile(r"^(?:ai\s+)?model$", re.IGNORECASE)
 # Column label -> component; "uncached input" must win over "cached input", which must win over "input".
@@ -44,10 +44,7 @@ class Groq(Scraper):
     trust_rank = OFFICIAL_TRUST
 
     def parse(self, document: Document) -> list[ScrapedPrice]:
-        soup = BeautifulSoup(document.content, "lxml")
-        tables = [table for table in soup.find_all("table") if isinstance(table, Tag)]
-        if not tables:
-            raise ParseError("no <table> on the page")
+        soup, tables = page_tables(document.content)
         # The mobile copy of each column label sits inside every body cell; drop it before reading values.
         for label in soup.select('[class*="mobileLabel"]'):
             label.decompose()

@@ -13,6 +13,8 @@ from typing import Any
 
 from bs4 import BeautifulSoup, Comment, Tag
 
+from providers.base import ParseError
+
 
 def html_grid(table: Tag) -> list[list[Tag]]:
     """The table as rows of cells, with rowspan and colspan cells repeated in every slot they cover."""
@@ -190,3 +192,12 @@ def tables_under_headings(root: Tag) -> Iterator[tuple[dict[str, str], Tag]]:
         level = int(element.name[1])
         chain = {name: text for name, text in chain.items() if int(name[1]) < level}
         chain[element.name] = " ".join(element.get_text(" ").split())
+
+
+def page_tables(content: bytes) -> tuple[BeautifulSoup, list[Tag]]:
+    """A page parsed with lxml and its tables; ParseError when it has none (an app shell, a moved page)."""
+    soup = BeautifulSoup(content, "lxml")
+    tables = [table for table in soup.find_all("table") if isinstance(table, Tag)]
+    if not tables:
+        raise ParseError("no <table> on the page")
+    return soup, tables

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import re
 
-from bs4 import BeautifulSoup, Tag
+from bs4 import Tag
 
 from pricing.units import NotationError, parse_price
 from providers.base import OFFICIAL_TRUST, Document, ParseError, ScrapedPrice, Scraper
-from providers.helpers import cell_text, html_grid, token_count
+from providers.helpers import cell_text, html_grid, page_tables, token_count
 
 MODEL_HEADER = re.compile(r"^(模型|模型名称|model)$", re.IGNORECASE)
 # A cache-miss label also says "input", so it is matched before plain input.
@@ -46,10 +46,7 @@ class Moonshot(Scraper):
     trust_rank = OFFICIAL_TRUST
 
     def parse(self, document: Document) -> list[ScrapedPrice]:
-        soup = BeautifulSoup(document.content, "lxml")
-        tables = [table for table in soup.find_all("table") if isinstance(table, Tag)]
-        if not tables:
-            raise ParseError("no <table> on the page")
+        _, tables = page_tables(document.content)
         records: list[ScrapedPrice] = []
         for table in tables:
             records.extend(self._table_prices(table))

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import re
 
-from bs4 import BeautifulSoup, Tag
+from bs4 import Tag
 
 from pricing.units import NotationError, parse_price
 from providers.base import OFFICIAL_TRUST, Document, ParseError, ScrapedPrice, Scraper
-from providers.helpers import cell_text, html_grid
+from providers.helpers import cell_text, html_grid, page_tables
 
 MODEL_HEADER = re.compile(r"^models?$", re.IGNORECASE)
 # Column labels and their component; "Cached Input Storage" is a storage fee per hour, not a token price.
@@ -45,10 +45,7 @@ class ZAI(Scraper):
     trust_rank = OFFICIAL_TRUST
 
     def parse(self, document: Document) -> list[ScrapedPrice]:
-        soup = BeautifulSoup(document.content, "lxml")
-        tables = [table for table in soup.find_all("table") if isinstance(table, Tag)]
-        if not tables:
-            raise ParseError("no <table> on the page")
+        _, tables = page_tables(document.content)
         records: list[ScrapedPrice] = []
         for table in tables:
             records.extend(self._table_prices(table))
