@@ -26,6 +26,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 
+from pricing import units
 from pricing.models import AuditEntry, ExchangeRate, LineKey, Offering, Price, Provider, ScrapeRun, Source
 from pricing.services.linking import models_link
 from pricing.services.sources import provider_name_for
@@ -433,7 +434,7 @@ class _Applier:
         source_rate, target_rate = self.rate(from_currency, moment.date()), self.rate(to_currency, moment.date())
         if source_rate is None or target_rate is None:
             return None
-        return amount / source_rate * target_rate
+        return units.convert_currency(amount, units_per_eur_from=source_rate, units_per_eur_to=target_rate)
 
     # -- applying --
 
