@@ -696,15 +696,8 @@ class _Applier:
         else:
             self.plan.create.remove(held)
         self.proposals[key].remove(held)
-        template = Price(
-            **{
-                f.attname: getattr(held, f.attname)
-                for f in Price._meta.concrete_fields
-                if f.attname not in ("id", "status", "hold_reason", "replaces_id", "superseded_at", "recorded_at")
-            }
-        )
-        template.recorded_at = self.now
-        template.curator_note = why
+        template = copy_row(held, valid_to=held.valid_to, now=self.now)
+        template.hold_reason, template.replaces_id, template.curator_note = "", None, why
         place_published(self.plan, template, self.published[key], now=self.now)
         self.counts.held -= 1
         self.counts.published_held += 1
