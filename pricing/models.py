@@ -344,6 +344,41 @@ def tier_label(min_tokens: int | None, max_tokens: int | None) -> str:
     return f"{min_tokens:,}–{max_tokens:,} tokens"
 
 
+class Retirement(models.Model):
+    """A seller's own statement that one of its model ids is retired, or will be on ``retires_at``, and
+    which model it now maps to. Readers show the seller's offerings under that id as "no longer offered
+    by <source> since <date>" from that moment, ranked out like models a source stopped listing."""
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="retirements")
+    provider_model_id = models.CharField(max_length=200)
+    match_key = models.CharField(max_length=200, db_index=True, editable=False)
+    retires_at = models.DateTimeField(help_text="From when the id is no longer offered (the statement's date).")
+    successor = models.CharField(max_length=200, blank=True, help_text="The id its requests now go to.")
+    successor_conditions = models.CharField(
+        max_length=300, blank=True, help_text="Which of the successor's prices apply, e.g. thinking=off."
+    )
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="retirements")
+    run = models.ForeignKey(ScrapeRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    evidence_url = models.URLField(max_length=500, blank=True)
+    excerpt = models.CharField(max_length=300, blank=True)
+    first_seen_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["provider_id", "provider_model_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "match_key", "source"], name="retirement_one_per_source")
+        ]
+
+    def __str__(self) -> str:
+        target = f" → {self.successor}" if self.successor else ""
+        return f"{self.provider_model_id} retires {self.retires_at:%Y-%m-%d}{target}"
+
+    def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        self.match_key = id_match_key(self.provider_model_id)
+        super().save(*args, **kwargs)
+
+
 class ExchangeRate(models.Model):
     """A dated reference rate: units of ``currency`` per 1 EUR (the ECB's convention)."""
 

@@ -136,6 +136,30 @@ class ScrapedPrice:
         return dataclasses.replace(self, **changes)
 
 
+@dataclass(frozen=True)
+class ScrapedRetirement:
+    """A seller's own statement that one of its model ids is retired (or will be on ``retires_at``), and
+    which model its requests now go to: "deepseek-chat ... deprecated 2026/07/24 ... corresponds to
+    deepseek-v4-flash's non-thinking mode". Only a source run by the seller itself states these."""
+
+    provider: str
+    model: str
+    retires_at: dt.datetime | None = None  # None: already retired when the document was captured
+    successor: str = ""
+    # Price conditions of the successor the old id maps to (PRICE_CONDITIONS: {"thinking": "off"}).
+    successor_conditions: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+    excerpt: str = ""
+
+    def as_contract(self) -> dict[str, Any]:
+        return {
+            "provider": self.provider,
+            "model": self.model,
+            "retires_at": self.retires_at.isoformat() if self.retires_at else None,
+            "successor": self.successor,
+            "successor_conditions": dict(self.successor_conditions),
+        }
+
+
 def attributes_key(attributes: dict[str, Any], names: Sequence[str] = ATTRIBUTES) -> str:
     """The ``names`` among ``attributes`` as one canonical string ("" when none): how lines are keyed.
 
@@ -193,11 +217,18 @@ class Scraper:
         """Headers every live fetch of this source sends (an API key from the environment)."""
         return {}
 
+    def retirements(self, document: Document) -> list[ScrapedRetirement]:
+        """The seller's statements in ``document`` that ids are retired or map to another model."""
+        return []
+
     def parse_all(self, documents: Sequence[Document]) -> list[ScrapedPrice]:
         records: list[ScrapedPrice] = []
         for document in documents:
             records.extend(self.parse(document))
         return records
+
+    def retirements_all(self, documents: Sequence[Document]) -> list[ScrapedRetirement]:
+        return [statement for document in documents for statement in self.retirements(document)]
 
 
 OFFICIAL_TRUST = 100
