@@ -1,4 +1,5 @@
-"""The one function that touches the network. Tests stub ``fetch``; everything else calls it.
+"""The only code that touches the network: ``fetch`` reads a source's pages, ``post`` delivers a webhook.
+Tests stub ``fetch``; everything else calls it. ``post`` obeys the same host rules and deadline, once.
 
 Timeouts, retries with backoff on 429/5xx (honouring ``Retry-After``), a size cap, a User-Agent
 naming the service, conditional GET, and refusal of any host the source did not declare, redirects
@@ -24,7 +25,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
@@ -62,6 +63,16 @@ class FetchError(Exception):
 
 class HostNotAllowed(FetchError):
     pass
+
+
+@dataclass(frozen=True)
+class PostResult:
+    """What a target answered a POST: its status (a 3xx is answered, never followed) and its first bytes."""
+
+    url: str
+    status: int
+    content: bytes
+    elapsed_ms: int
 
 
 @dataclass(frozen=True)
@@ -221,6 +232,82 @@ def _read_capped(response: requests.Response, max_bytes: int, deadline: float = 
     return b"".join(chunks)
 
 
+@contextlib.contextmanager
+def _policed(url: str, policy: _Policy, deadline_s: float) -> Iterator[None]:
+    """Connections made inside are checked by ``policy`` and cut when ``deadline_s`` passes."""
+    watchdog = threading.Timer(deadline_s, policy.expire)
+    watchdog.daemon = True
+    token = _POLICY.set(policy)
+    watchdog.start()
+    try:
+        yield
+    except (requests.RequestException, OSError, FetchError) as exc:
+        if policy.expired and not isinstance(exc, HostNotAllowed):
+            raise FetchError(f"{url}: no complete answer within the {deadline_s:g} s deadline", retryable=True) from exc
+        raise
+    finally:
+        watchdog.cancel()
+        _POLICY.reset(token)
+
+
+def post(
+    url: str,
+    *,
+    body: bytes,
+    headers: Mapping[str, str],
+    private_ok: Collection[str] = frozenset(),
+    user_agent: str = DEFAULT_USER_AGENT,
+    timeout: tuple[float, float] = (CONNECT_TIMEOUT_S, READ_TIMEOUT_S),
+    deadline_s: float = 30.0,
+    answer_bytes: int = 1024,
+) -> PostResult:
+    """POST ``body`` to ``url`` once, by the fetcher's rules: the client may connect only to the URL's own host,
+    on its scheme's default port, at a public address (``private_ok`` names hosts a test serves locally); the
+    whole exchange ends by ``deadline_s``; a redirect comes back as a result with its 3xx status and is never
+    followed. Keeps the first ``answer_bytes`` of the answer. Retrying is the caller's job."""
+    private = frozenset(h.strip().lower() for h in private_ok if h.strip())
+    host = (urlsplit(url).hostname or "").lower()
+    _check_host(url, [host], private)
+    for name, value in headers.items():
+        if not isinstance(value, str) or any(c in value for c in "\r\n\0"):
+            raise FetchError(f"{url}: the {name} header has a value that cannot be sent")
+    policy = _Policy(hosts=frozenset({host}), private_ok=private)
+    deadline = time.monotonic() + deadline_s
+    with _policed(url, policy, deadline_s), requests.Session() as session:
+        session.trust_env = False  # no proxy from the environment: the checked connection is the real one
+        session.mount("http://", _CheckedAdapter())
+        session.mount("https://", _CheckedAdapter())
+        started = time.monotonic()
+        try:
+            response = session.post(
+                url,
+                data=body,
+                headers={**headers, "User-Agent": user_agent},
+                timeout=timeout,
+                stream=True,
+                allow_redirects=False,
+            )
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise FetchError(f"{url}: {_network_failure(exc, timeout)}", retryable=True) from exc
+        except requests.RequestException as exc:
+            raise FetchError(f"{url}: {exc}") from exc
+        with response:
+            kept = b""
+            try:
+                for chunk in response.iter_content(chunk_size=answer_bytes or 1):
+                    kept += chunk
+                    if len(kept) >= answer_bytes or time.monotonic() > deadline:
+                        break
+            except requests.RequestException:
+                pass  # the status is the answer; a body cut short only shortens the log line
+            return PostResult(
+                url=url,
+                status=response.status_code,
+                content=kept[:answer_bytes],
+                elapsed_ms=int((time.monotonic() - started) * 1000),
+            )
+
+
 def fetch(
     url: str,
     *,
@@ -241,11 +328,7 @@ def fetch(
     private_ok = allowed_private_hosts()
     policy = _Policy(hosts=frozenset(h.lower() for h in hosts), private_ok=private_ok)
     deadline = time.monotonic() + deadline_s
-    watchdog = threading.Timer(deadline_s, policy.expire)
-    watchdog.daemon = True
-    token = _POLICY.set(policy)
-    watchdog.start()
-    try:
+    with _policed(url, policy, deadline_s):
         return _fetch(
             url,
             hosts=hosts,
@@ -260,13 +343,6 @@ def fetch(
             sleep=sleep,
             extra_headers=headers or {},
         )
-    except (requests.RequestException, OSError, FetchError) as exc:
-        if policy.expired and not isinstance(exc, HostNotAllowed):
-            raise FetchError(f"{url}: no complete answer within the {deadline_s:g} s deadline", retryable=True) from exc
-        raise
-    finally:
-        watchdog.cancel()
-        _POLICY.reset(token)
 
 
 def _fetch(
