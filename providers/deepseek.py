@@ -18,7 +18,7 @@ from decimal import Decimal
 from bs4 import BeautifulSoup, Tag
 
 from pricing.units import NotationError, parse_price, to_decimal
-from providers.base import OFFICIAL_TRUST, Document, ParseError, ScrapedPrice, Scraper
+from providers.base import OFFICIAL_TRUST, Document, ParseError, ScrapedPrice, ScrapedRetirement, Scraper
 from providers.helpers import cell_lines, cell_text, html_grid, page_tables, unique_cells
 
 BEIJING = dt.timezone(dt.timedelta(hours=8))
@@ -47,6 +47,15 @@ EN_MOMENT = re.compile(
 )
 # "2025-02-08 16:00 (UTC)", "北京时间 2025年9月6日 00:00", "2026/07/24 23:59"
 NUMERIC_MOMENT = re.compile(r"(\d{4})\s*[-/年]\s*(\d{1,2})\s*[-/月]\s*(\d{1,2})\s*日?\s*(\d{1,2}):(\d{2})")
+# "deepseek-chat and deepseek-reasoner will be deprecated on <moment>. ... they correspond to the
+# non-thinking and thinking modes of deepseek-v4-flash, respectively", and the Chinese page's
+# "... 将于北京时间 <moment> 弃用。... 二者分别对应 ... 的非思考与思考模式"
+RETIRES = re.compile(r"deprecat|retire|discontinu|弃用|下线|停用", re.IGNORECASE)
+MAPS_TO = re.compile(r"correspond|maps?\s+to|point(?:s|ed)?\s+to|rout|对应|指向", re.IGNORECASE)
+MODEL_ID = re.compile(r"deepseek(?:-[a-z0-9]+(?:\.[0-9]+)*)+", re.IGNORECASE)
+THINKING = re.compile(r"non-?\s*thinking|非思考|thinking|思考", re.IGNORECASE)
+CONTROL = re.compile(r"[\x00-\x1f\x7f\u200b-\u200f\ufeff]")
+SENTENCE_END = re.compile(r"(?<=[。；;])|(?<=\.)\s+")
 
 
 class DeepSeek(Scraper):
@@ -72,6 +81,16 @@ class DeepSeek(Scraper):
         if not records:
             raise ParseError("no price rows (cache hit / cache miss / output) under a MODEL / 模型 header in any table")
         return records
+
+    def retirements(self, document: Document) -> list[ScrapedRetirement]:
+        """The page's notes that model ids are deprecated on a date and which model they now map to."""
+        soup = BeautifulSoup(document.content, "html.parser")
+        found: dict[str, ScrapedRetirement] = {}
+        for block in soup.find_all(["p", "li"]):
+            for line in cell_lines(block) if isinstance(block, Tag) else ():
+                for statement in _retirements_in(" ".join(line.split())):
+                    found.setdefault(statement.model, statement)
+        return list(found.values())
 
     def _table_prices(self, table: Tag, footnotes: dict[str, str], *, default_currency: str) -> list[ScrapedPrice]:
         grid = html_grid(table)
@@ -229,6 +248,46 @@ def _moment(text: str) -> dt.datetime | None:
         return dt.datetime(year, month, day, hour, minute, tzinfo=tz).astimezone(dt.UTC)
     except ValueError:
         return None
+
+
+def _retirements_in(text: str) -> list[ScrapedRetirement]:
+    """Statements in one note: the ids a sentence says are deprecated on a moment, and the model (and its
+    thinking mode, in the ids' order where it says "respectively") that the sentence after maps them to."""
+    sentences = [s for s in SENTENCE_END.split(FOOTNOTE.sub(" ", text)) if s and s.strip()]
+    for index, sentence in enumerate(sentences):
+        moment = _moment(sentence)
+        if moment is None or not RETIRES.search(sentence):
+            continue
+        mapping = MAPS_TO.search(sentence)
+        retired_part = sentence[: mapping.start()] if mapping else sentence
+        retired = list(dict.fromkeys(m.group(0).lower() for m in MODEL_ID.finditer(retired_part)))
+        if not retired:
+            continue
+        mapping_text = sentence[mapping.start() :] if mapping else ""
+        if not mapping_text and index + 1 < len(sentences) and MAPS_TO.search(sentences[index + 1]):
+            mapping_text = sentences[index + 1]
+        named = [m.group(0).lower() for m in MODEL_ID.finditer(mapping_text)]
+        successor = next((model_id for model_id in named if model_id not in retired), "")
+        modes = [_thinking(m.group(0)) for m in THINKING.finditer(mapping_text)]
+        paired = len(modes) == len(retired) if successor else False
+        excerpt = sentence + (" " + mapping_text if mapping_text and mapping_text not in sentence else "")
+        excerpt = " ".join(CONTROL.sub(" ", excerpt).split())[:300]
+        return [
+            ScrapedRetirement(
+                provider="deepseek",
+                model=model_id,
+                retires_at=moment,
+                successor=successor,
+                successor_conditions={"thinking": modes[i]} if paired else {},
+                excerpt=excerpt,
+            )
+            for i, model_id in enumerate(retired)
+        ]
+    return []
+
+
+def _thinking(phrase: str) -> str:
+    return "off" if "non" in phrase.lower() or "非" in phrase else "on"
 
 
 def _table_dates(table: Tag) -> tuple[dt.datetime | None, dt.datetime | None]:

@@ -16,7 +16,7 @@ from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from pricing import selectors, units
-from pricing.models import Model, Price, Provider, ScrapeRun, Source
+from pricing.models import Model, Offering, Price, Provider, ScrapeRun, Source
 
 QUANTUM = Decimal("1e-12")
 
@@ -195,6 +195,18 @@ def pending_change(price: Price) -> dict[str, Any]:
     }
 
 
+class MapsToSerializer(serializers.Serializer):
+    model_id = serializers.CharField(read_only=True, help_text="The seller's id the retired one now maps to.")
+    conditions = serializers.CharField(read_only=True, help_text="Which of its prices apply, e.g. thinking=off.")
+    stated_by = serializers.CharField(read_only=True, help_text="The source that said so.")
+
+
+def maps_to(row: selectors.OfferingRow) -> dict[str, str] | None:
+    if not row.retired_by:
+        return None
+    return {"model_id": row.maps_to, "conditions": row.maps_to_conditions, "stated_by": row.retired_by}
+
+
 class OfferingSerializer(serializers.Serializer):
     """An offering with its headline prices (standard mode unless asked, base tier) and every price line."""
 
@@ -206,7 +218,16 @@ class OfferingSerializer(serializers.Serializer):
     name = serializers.CharField(read_only=True)
     creator = serializers.CharField(read_only=True)
     context_window = nullable_int()
-    open_weights = serializers.BooleanField(read_only=True, allow_null=True)
+    open_weights = serializers.BooleanField(
+        read_only=True, allow_null=True, help_text="Whether the model's weights are published; null when unknown."
+    )
+    listing = serializers.ChoiceField(
+        choices=Offering.Listing.choices,
+        read_only=True,
+        help_text="list (a public list price), free (a free or rate-limited variant) or unlisted (no public list "
+        "price); lists take list prices only unless include_free / include_unlisted.",
+    )
+    region = nullable_str(help_text="The region the seller sells this offering in, as it writes it; null if none.")
     words_per_token = AmountField(help_text="Words a token carries for this model's tokenizer.")
     words_per_token_source = serializers.CharField(read_only=True, help_text="measured, curated or assumed (0.75).")
     currency = serializers.CharField(read_only=True)
@@ -222,7 +243,12 @@ class OfferingSerializer(serializers.Serializer):
     last_verified_at = nullable_datetime(help_text="When a source last showed the headline prices.")
     stale = serializers.BooleanField(read_only=True)
     missing = serializers.BooleanField(read_only=True, help_text="The source stopped listing a headline price.")
-    missing_since = nullable_datetime(help_text="Since when the source no longer lists a headline price.")
+    missing_since = nullable_datetime(
+        help_text="Since when the source no longer lists a headline price, or the seller retired the id."
+    )
+    maps_to = MapsToSerializer(
+        read_only=True, allow_null=True, help_text="The seller's own statement that this id is retired, if any."
+    )
     source = nullable_str(help_text="Slug of the source of the input price.")  # type: ignore[assignment]
     pending = PendingSerializer(
         many=True, read_only=True, help_text="Newer figures held until evidence or a curator confirms them."
@@ -244,6 +270,8 @@ class OfferingSerializer(serializers.Serializer):
             "creator": (model.creator if model else "") or offering.creator_hint,
             "context_window": offering.context_window or (model.context_window if model else None),
             "open_weights": model.open_weights if model else None,
+            "listing": offering.listing,
+            "region": (offering.attributes or {}).get("region"),
             "words_per_token": row.ratio.words_per_token,
             "words_per_token_source": row.ratio.provenance,
             "currency": row.currency,
@@ -256,6 +284,7 @@ class OfferingSerializer(serializers.Serializer):
             "stale": row.stale,
             "missing": row.missing,
             "missing_since": iso(row.missing_since),
+            "maps_to": maps_to(row),
             "source": row.source.slug if row.source else None,
             "pending": [pending_change(p) for p in row.pending],
             "prices": [price_line(p, display=display, rates=rates, ratio=row.ratio) for p in row.prices],
@@ -265,23 +294,59 @@ class OfferingSerializer(serializers.Serializer):
 # --- changes --------------------------------------------------------------------------------------------
 
 
+class ChangeEvidenceSerializer(serializers.Serializer):
+    """Where the new amount was read: the source, its document and when it was seen."""
+
+    source = nullable_str(help_text="Slug of the source; null when a curator set the price.")  # type: ignore[assignment]
+    source_name = nullable_str()
+    document_url = nullable_str(help_text="The page or API the figure was read from, or the curator's evidence.")
+    document_hash = nullable_str(help_text="SHA-256 of the document as fetched, when one was kept.")
+    seen_at = nullable_datetime(help_text="When the document that first showed the new amount was fetched or captured.")
+    last_seen_at = nullable_datetime(help_text="When a source last showed the new amount.")
+
+
+def change_evidence(price: Price) -> dict[str, Any]:
+    source = price.source if price.source_id else None
+    run = price.run if price.run_id else None
+    document_url = price.evidence_url or (source.urls[0] if source is not None and source.urls else None)
+    seen_at = (run.evidence_at or run.started_at) if run is not None else price.recorded_at
+    return {
+        "source": source.slug if source is not None else None,
+        "source_name": source.name if source is not None else None,
+        "document_url": document_url or None,
+        "document_hash": price.document_hash or None,
+        "seen_at": iso(seen_at),
+        "last_seen_at": iso(price.last_seen_at),
+    }
+
+
 class ChangeSerializer(serializers.Serializer):
-    offering = serializers.IntegerField(read_only=True)
-    provider = serializers.CharField(read_only=True)
-    model_id = serializers.CharField(read_only=True)
-    model = nullable_str()
+    """A published price that replaced the previous published price of its line at another amount."""
+
+    id = serializers.IntegerField(read_only=True, help_text="Id of the new price row.")
+    offering = serializers.IntegerField(read_only=True, help_text="Offering id.")
+    provider = serializers.CharField(read_only=True, help_text="Provider slug.")
+    provider_name = serializers.CharField(read_only=True)
+    model_id = serializers.CharField(read_only=True, help_text="The provider's own model id.")
+    model = nullable_str(help_text="Canonical model slug, null when not linked.")
     component = serializers.CharField(read_only=True)
     mode = serializers.CharField(read_only=True)
-    tier_min_tokens = nullable_int()
-    tier_max_tokens = nullable_int()
-    old_amount = AmountField()
-    new_amount = AmountField()
-    percent = AmountField(help_text="Change in percent of the old amount; null when the old one was free.")
+    tier_min_tokens = nullable_int(help_text="Lowest prompt length of the tier (inclusive); null = open.")
+    tier_max_tokens = nullable_int(help_text="Highest prompt length of the tier (inclusive); null = open.")
+    conditions = serializers.CharField(read_only=True, help_text='Conditions of the line, e.g. "thinking=on"; "".')
+    old_amount = AmountField(help_text="In the requested unit and currency; null when no exchange rate is known.")
+    new_amount = AmountField(help_text="In the requested unit and currency; null when no exchange rate is known.")
+    percent = AmountField(help_text="Change in percent of the old amount, to 0.1; null when the old one was free.")
     currency = serializers.CharField(read_only=True)
     unit = serializers.CharField(read_only=True)
-    changed_at = serializers.DateTimeField(read_only=True, help_text="When the new amount took effect.")
+    native_old_amount = AmountField(help_text="Per 1M tokens in the currency the provider charges.")
+    native_new_amount = AmountField(help_text="Per 1M tokens in the currency the provider charges.")
+    native_currency = serializers.CharField(read_only=True)
+    old_valid_from = serializers.DateTimeField(read_only=True, help_text="Since when the old amount was charged.")
+    changed_at = serializers.DateTimeField(read_only=True, help_text="When the new amount took effect (valid_from).")
     recorded_at = serializers.DateTimeField(read_only=True, help_text="When we learned it.")
-    source = nullable_str()  # type: ignore[assignment]
+    source = nullable_str(help_text="Slug of the source of the new amount.")  # type: ignore[assignment]
+    evidence = ChangeEvidenceSerializer(read_only=True)
 
     def to_representation(self, change: selectors.PriceChange) -> dict[str, Any]:
         display: selectors.Display = self.context["display"]
@@ -290,32 +355,39 @@ class ChangeSerializer(serializers.Serializer):
         offering = price.offering
         ratio = display.ratio_of(offering)
 
-        def shown(line: Price | None) -> Decimal | None:
-            if line is None:
-                return None
+        def shown(line: Price) -> Decimal | None:
             return amount(
                 selectors.convert_amount(
                     line.amount_per_mtok, from_currency=line.currency, display=display, rates=rates, ratio=ratio
                 )
             )
 
+        evidence = change_evidence(price)
         return {
+            "id": price.id,
             "offering": offering.id,
             "provider": offering.provider.slug,
+            "provider_name": offering.provider.name,
             "model_id": offering.provider_model_id,
             "model": offering.model.slug if offering.model_id and offering.model else None,
             "component": price.component,
             "mode": price.mode,
             "tier_min_tokens": price.tier_min_tokens,
             "tier_max_tokens": price.tier_max_tokens,
+            "conditions": price.conditions,
             "old_amount": shown(previous),
             "new_amount": shown(price),
             "percent": change.percent,
             "currency": display.currency,
             "unit": display.unit,
+            "native_old_amount": amount(previous.amount_per_mtok),
+            "native_new_amount": amount(price.amount_per_mtok),
+            "native_currency": price.currency,
+            "old_valid_from": iso(previous.valid_from),
             "changed_at": iso(price.valid_from),
             "recorded_at": iso(price.recorded_at),
-            "source": price.source.slug if price.source_id and price.source else None,
+            "source": evidence["source"],
+            "evidence": evidence,
         }
 
 
@@ -423,9 +495,11 @@ class SourceSerializer(serializers.ModelSerializer):
 
 class CostLineSerializer(serializers.Serializer):
     component = serializers.CharField(read_only=True)
-    tokens = serializers.IntegerField(read_only=True)
+    tokens = serializers.IntegerField(read_only=True, help_text="Tokens of this component in one request.")
     amount_per_mtok = AmountField(help_text="Price per 1M tokens of the tier that applied, in the currency asked.")
-    cost = AmountField()
+    cost = AmountField(help_text="Cost of this component in one request.")
+    total_tokens = serializers.IntegerField(read_only=True, help_text="`tokens` times `requests`.")
+    total_cost = AmountField(help_text="`cost` times `requests`.")
     tier_min_tokens = nullable_int()
     tier_max_tokens = nullable_int()
 
@@ -446,7 +520,9 @@ class EstimateSerializer(serializers.Serializer):
     model = nullable_str()
     model_id = serializers.CharField(read_only=True)
     name = serializers.CharField(read_only=True)
-    total = AmountField(help_text="Cost of the workload in the currency asked.")
+    total = AmountField(help_text="Cost of the whole workload (all `requests`) in the currency asked.")
+    per_request_total = AmountField(help_text="Cost of one request; `total` is this times `requests`.")
+    requests = serializers.IntegerField(read_only=True, help_text="Requests the total covers.")
     currency = serializers.CharField(read_only=True)
     complete = serializers.BooleanField(read_only=True, help_text="False when a price the workload needs is unknown.")
     missing = serializers.ListField(child=serializers.CharField(), read_only=True)
@@ -454,33 +530,46 @@ class EstimateSerializer(serializers.Serializer):
     words_per_token_source = serializers.CharField(read_only=True, help_text="measured, curated or assumed (0.75).")
     tokens = EstimateTokensSerializer(
         read_only=True,
-        help_text="Tokens per component this offering was priced at: token counts plus words (and `text`) "
-        "converted at its words_per_token, rounded up to whole tokens.",
+        help_text="Tokens per component of one request as this offering was priced: token counts plus words "
+        "(and `text`) converted at its words_per_token, rounded up to whole tokens.",
     )
-    breakdown = CostLineSerializer(many=True, read_only=True)
+    context_window = nullable_int(help_text="The offering's context window in tokens, if known.")
+    fits_context = serializers.BooleanField(
+        read_only=True,
+        allow_null=True,
+        help_text="Whether one request (prompt and output) fits the context window; null when it is unknown.",
+    )
+    breakdown = CostLineSerializer(many=True, read_only=True, help_text="One request's cost, component by component.")
 
     def to_representation(self, estimate: selectors.Estimate) -> dict[str, Any]:
         offering, cost, ratio, workload = estimate.offering, estimate.cost, estimate.ratio, estimate.workload
         model = offering.model if offering.model_id else None
+        requests = estimate.requests
         return {
             "offering": offering.id,
             "provider": offering.provider.slug,
             "model": model.slug if model else None,
             "model_id": offering.provider_model_id,
             "name": offering.name or offering.provider_model_id,
-            "total": amount(cost.total),
+            "total": amount(estimate.total),
+            "per_request_total": amount(estimate.per_request),
+            "requests": requests,
             "currency": self.context["display"].currency,
             "complete": cost.complete,
             "missing": list(cost.missing),
             "words_per_token": ratio.words_per_token,
             "words_per_token_source": ratio.provenance,
             "tokens": {component: workload.tokens_of(component) for component in selectors.HEADLINE_COMPONENTS},
+            "context_window": estimate.context_window,
+            "fits_context": estimate.fits,
             "breakdown": [
                 {
                     "component": line.component,
                     "tokens": line.tokens,
                     "amount_per_mtok": amount(line.amount_per_mtok),
                     "cost": amount(line.cost),
+                    "total_tokens": line.tokens * requests,
+                    "total_cost": amount(line.cost * requests),
                     "tier_min_tokens": line.min_tokens,
                     "tier_max_tokens": line.max_tokens,
                 }
@@ -490,9 +579,11 @@ class EstimateSerializer(serializers.Serializer):
 
 
 class WorkloadSerializer(serializers.Serializer):
-    """The workload as asked: token and word counts before any words-to-tokens conversion, which
-    depends on each offering's ratio (each result's ``tokens`` gives what it became)."""
+    """The workload as asked: requests a month, and one request's token and word counts before any
+    words-to-tokens conversion, which depends on each offering's ratio (each result's ``tokens`` gives
+    what it became)."""
 
+    requests = serializers.IntegerField(read_only=True, help_text="Requests a month; every count is per request.")
     input_tokens = serializers.IntegerField(read_only=True)
     cached_input_tokens = serializers.IntegerField(read_only=True)
     cache_write_5m_tokens = serializers.IntegerField(read_only=True)

@@ -12,7 +12,7 @@ from typing import Any, NamedTuple, TypeVar
 
 from django.conf import settings
 from django.core.cache import caches
-from django.db.models import F, Max, OrderBy, Prefetch, Q, QuerySet
+from django.db.models import Exists, F, Max, OrderBy, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -23,11 +23,17 @@ from pricing.models import (
     Offering,
     Price,
     Provider,
+    Retirement,
     ScrapeRun,
     Source,
     Tokenizer,
     TokenizerMeasurement,
 )
+from pricing.selectors.changes import PriceChange as PriceChange
+from pricing.selectors.changes import price_changes as price_changes
+from pricing.selectors.filters import creator_spellings, price_in_range
+from pricing.selectors.filters import creators_list as creators_list
+from pricing.selectors.filters import regions_list as regions_list
 from pricing.services import PRICES_CHANGED_CACHE_KEY
 from pricing.tokenizers import count_text
 
@@ -57,6 +63,59 @@ def prices_in_force(*, as_of: dt.datetime | None = None, known_at: dt.datetime |
     return rows.filter(recorded_at__lte=known_at).filter(Q(superseded_at__isnull=True) | Q(superseded_at__gt=known_at))
 
 
+def offerings_filter(
+    offerings: QuerySet[Offering],
+    *,
+    providers: Iterable[str] = (),
+    model: str = "",
+    creator: str = "",
+    q: str = "",
+    min_context: int | None = None,
+    open_weights: bool | None = None,
+    offering_ids: Iterable[int] = (),
+    include_free: bool = False,
+    include_unlisted: bool = False,
+    region: str = "",
+) -> QuerySet[Offering]:
+    """The offering filters of every list reader, one spelling each, so the offerings list, prices,
+    estimates and the changes list keep the same offerings for the same filters. A filter on a fact we
+    do not know fails (an unknown context window is not "at least" anything). Offerings named by
+    ``offering_ids`` skip the listing classes; otherwise list prices only, unless free variants
+    (``include_free``) or offerings without a public list price (``include_unlisted``) are asked for."""
+    provider_slugs = [p for p in providers if p]
+    if provider_slugs:
+        offerings = offerings.filter(provider__slug__in=provider_slugs)
+    if model:
+        offerings = offerings.filter(model__slug=model)
+    if creator:
+        # Any spelling of the creator (``deepseek-ai``, ``hf:deepseek-ai``): each creator is listed once.
+        spellings = creator_spellings(creator)
+        offerings = offerings.filter(
+            Q(model__creator__in=spellings) | Q(model__isnull=True, creator_hint__in=spellings)
+        )
+    if q:
+        offerings = offerings.filter(
+            Q(provider_model_id__icontains=q) | Q(name__icontains=q) | Q(model__name__icontains=q)
+        )
+    if min_context:
+        offerings = offerings.filter(
+            Q(context_window__gte=min_context) | Q(context_window__isnull=True, model__context_window__gte=min_context)
+        )
+    if open_weights is not None:
+        # Unknown (None) matches neither: pricing.openweights leaves undecided models out of both.
+        offerings = offerings.filter(model__open_weights=open_weights)
+    if region:
+        # Only offerings that state a region (attributes.region); region-less ones are not "in" any.
+        offerings = offerings.filter(attributes__region=region)
+    named = list(offering_ids)
+    if named:
+        return offerings.filter(id__in=named)
+    listings = [Offering.Listing.LIST_PRICE]
+    listings += [Offering.Listing.FREE_VARIANT] if include_free else []
+    listings += [Offering.Listing.UNLISTED] if include_unlisted else []
+    return offerings.filter(listing__in=listings)
+
+
 def offerings_with_prices(
     *,
     as_of: dt.datetime | None = None,
@@ -71,6 +130,7 @@ def offerings_with_prices(
     include_free: bool = False,
     include_unlisted: bool = False,
     include_missing: bool = False,
+    region: str = "",
 ) -> QuerySet[Offering]:
     """Offerings that have at least one price in force, each with ``current_prices`` prefetched.
 
@@ -81,8 +141,15 @@ def offerings_with_prices(
     if mode:
         in_force = in_force.filter(mode=mode)
     named = list(offering_ids)
+    retired = retirements_in_force(as_of=as_of)
     offerings = (
         Offering.objects.filter(id__in=in_force.values("offering_id"))
+        .annotate(
+            retired_since=Subquery(retired.values("retires_at")[:1]),
+            retired_maps_to=Subquery(retired.values("successor")[:1]),
+            retired_maps_to_conditions=Subquery(retired.values("successor_conditions")[:1]),
+            retired_by=Subquery(retired.values("source__name")[:1]),
+        )
         .select_related("provider", "model", "model__tokenizer")
         .prefetch_related(
             Prefetch(
@@ -90,32 +157,35 @@ def offerings_with_prices(
             )
         )
     )
-    provider_slugs = [p for p in providers if p]
-    if provider_slugs:
-        offerings = offerings.filter(provider__slug__in=provider_slugs)
-    if model:
-        offerings = offerings.filter(model__slug=model)
-    if creator:
-        offerings = offerings.filter(Q(model__creator=creator) | Q(model__isnull=True, creator_hint=creator))
-    if q:
-        offerings = offerings.filter(
-            Q(provider_model_id__icontains=q) | Q(name__icontains=q) | Q(model__name__icontains=q)
-        )
-    if min_context:
-        offerings = offerings.filter(
-            Q(context_window__gte=min_context) | Q(context_window__isnull=True, model__context_window__gte=min_context)
-        )
-    if open_weights is not None:
-        offerings = offerings.filter(model__open_weights=open_weights)
+    offerings = offerings_filter(
+        offerings,
+        providers=providers,
+        model=model,
+        creator=creator,
+        q=q,
+        min_context=min_context,
+        open_weights=open_weights,
+        offering_ids=named,
+        include_free=include_free,
+        include_unlisted=include_unlisted,
+        region=region,
+    )
     if named:
-        return offerings.filter(id__in=named).order_by("provider__name", "provider_model_id")
-    listings = [Offering.Listing.LIST_PRICE]
-    listings += [Offering.Listing.FREE_VARIANT] if include_free else []
-    listings += [Offering.Listing.UNLISTED] if include_unlisted else []
-    offerings = offerings.filter(listing__in=listings)
+        return offerings.order_by("provider__name", "provider_model_id")
     if not include_missing:
         offerings = offerings.exclude(id__in=in_force.filter(missing_since__isnull=False).values("offering_id"))
+        offerings = offerings.exclude(Exists(retired))
     return offerings.order_by("provider__name", "provider_model_id")
+
+
+def retirements_in_force(*, as_of: dt.datetime | None = None) -> QuerySet[Retirement]:
+    """The seller's own retirement statements that apply to the outer offering at ``as_of`` (default now):
+    same provider, same id once separators and case are set aside, retired at or before the moment. For
+    ``Subquery``/``Exists`` on an Offering queryset; the earliest statement first."""
+    moment = as_of or timezone.now()
+    return Retirement.objects.filter(
+        provider_id=OuterRef("provider_id"), match_key=OuterRef("match_key"), retires_at__lte=moment
+    ).order_by("retires_at", "id")
 
 
 def offering_history(*, offering_id: int) -> QuerySet[Price]:
@@ -136,62 +206,6 @@ def histories_for(*, offering_ids: Sequence[int]) -> dict[int, list[Price]]:
     for price in rows:
         result[price.offering_id].append(price)
     return result
-
-
-@dataclass(frozen=True)
-class PriceChange:
-    price: Price
-    previous: Price | None
-
-    @property
-    def percent(self) -> Decimal | None:
-        if self.previous is None or self.previous.amount_per_mtok == 0:
-            return None
-        old = self.previous.amount_per_mtok
-        return ((self.price.amount_per_mtok - old) / old * 100).quantize(Decimal("0.1"))
-
-
-def price_changes(*, providers: Iterable[str] = (), model: str = "", limit: int = 100) -> list[PriceChange]:
-    """Published prices that replaced an earlier amount of the same line, newest first (two queries)."""
-    closed_then_reopened = (
-        Price.objects.filter(status=Price.Status.PUBLISHED, superseded_at__isnull=True)
-        .select_related("offering__provider", "offering__model", "source")
-        .order_by("-valid_from", "-id")
-    )
-    provider_slugs = [p for p in providers if p]
-    if provider_slugs:
-        closed_then_reopened = closed_then_reopened.filter(offering__provider__slug__in=provider_slugs)
-    if model:
-        closed_then_reopened = closed_then_reopened.filter(offering__model__slug=model)
-    candidates = list(closed_then_reopened[: limit * 5])
-    offering_ids = sorted({p.offering_id for p in candidates})
-    previous_rows = Price.objects.filter(
-        offering_id__in=offering_ids,
-        status=Price.Status.PUBLISHED,
-        superseded_at__isnull=True,
-        valid_to__isnull=False,
-    )
-    ends = {
-        (p.offering_id, p.component, p.mode, p.tier_min_tokens, p.tier_max_tokens, p.currency, p.valid_to): p
-        for p in previous_rows
-    }
-    changes = []
-    for price in candidates:
-        key = (
-            price.offering_id,
-            price.component,
-            price.mode,
-            price.tier_min_tokens,
-            price.tier_max_tokens,
-            price.currency,
-            price.valid_from,
-        )
-        previous = ends.get(key)
-        if previous is not None and previous.amount_per_mtok != price.amount_per_mtok:
-            changes.append(PriceChange(price, previous))
-        if len(changes) >= limit:
-            break
-    return changes
 
 
 # --- conversions ------------------------------------------------------------------------------------
@@ -336,8 +350,12 @@ class OfferingRow:
     missing: bool
     source: Source | None
     converted: bool
-    # When the source stopped listing a headline price (None while it lists them all).
+    # When the source stopped listing a headline price, or the seller retired the id (None while listed).
     missing_since: dt.datetime | None = None
+    # The seller's own word that the id is retired: who said it and which model it now maps to.
+    retired_by: str = ""
+    maps_to: str = ""
+    maps_to_conditions: str = ""
     # Held proposals on the headline lines, waiting for evidence or a curator: what a newer figure would be.
     pending: list[Price] = field(default_factory=list)
 
@@ -425,6 +443,8 @@ def offering_row(offering: Offering, *, display: Display, rates: Rates) -> Offer
         blended = units.blended(amounts["input"], amounts["output"], ratio=display.ratio)
     seen = [p.last_seen_at or p.recorded_at for p in headline]
     last_verified = max(seen) if seen else None
+    retired_since = getattr(offering, "retired_since", None)
+    missing = [retired_since, *(p.missing_since for p in headline)]
     source = next((p.source for p in headline if p.component == "input"), headline[0].source if headline else None)
     return OfferingRow(
         offering=offering,
@@ -436,10 +456,13 @@ def offering_row(offering: Offering, *, display: Display, rates: Rates) -> Offer
         unit=display.unit,
         last_verified_at=last_verified,
         stale=last_verified is None or last_verified < stale_before(),
-        missing=any(p.missing_since is not None for p in headline),
+        missing=retired_since is not None or any(p.missing_since is not None for p in headline),
         source=source,
         converted=any(p.currency != display.currency for p in headline),
-        missing_since=min((p.missing_since for p in headline if p.missing_since is not None), default=None),
+        missing_since=min((m for m in missing if m is not None), default=None),
+        retired_by=getattr(offering, "retired_by", None) or "",
+        maps_to=getattr(offering, "retired_maps_to", None) or "",
+        maps_to_conditions=getattr(offering, "retired_maps_to_conditions", None) or "",
     )
 
 
@@ -470,11 +493,18 @@ def text_words(text: str) -> int:
     return count_text(text).words if text else 0
 
 
+# A month of more requests than this is a typo, not a workload: a billion requests.
+MAX_REQUESTS = 1_000_000_000
+
+
 @dataclass(frozen=True)
 class WorkloadSpec:
-    """A workload as a reader states it: tokens, and words that each offering's words-per-token ratio
-    turns into tokens (a pasted text's words count as input words). Tokens and words of one component add up."""
+    """A workload as a reader states it: ``requests`` (a month) of one request's tokens, and words that
+    each offering's words-per-token ratio turns into tokens (a pasted text's words count as input words).
+    Tokens and words of one component add up. Counts are per request: a prompt-length tier is chosen
+    from one request's prompt, never from the month's total."""
 
+    requests: int = 1
     input_tokens: int = 0
     cached_input_tokens: int = 0
     cache_write_5m_tokens: int = 0
@@ -505,23 +535,60 @@ class WorkloadSpec:
 
 @dataclass(frozen=True)
 class Estimate:
-    """One offering's cost for a workload, with the ratio and the tokens it was priced at."""
+    """One offering's cost for a workload: ``cost`` and ``workload`` are one request's (tokens as this
+    offering bills them, its tier chosen from that request's prompt); ``total`` is all ``requests``."""
 
     offering: Offering
     cost: units.WorkloadCost
     ratio: units.WordsRatio
     workload: units.Workload
+    requests: int = 1
+    # The offering's context window (its own, else its model's); None when unknown.
+    context_window: int | None = None
+
+    @property
+    def per_request(self) -> Decimal:
+        return self.cost.total
+
+    @property
+    def total(self) -> Decimal:
+        """What all the requests cost: one request's exact cost times their number."""
+        return self.cost.total * self.requests
+
+    @property
+    def request_tokens(self) -> int:
+        """Tokens one request needs the context window to hold: its prompt and its output."""
+        return self.workload.prompt_tokens + self.workload.output_tokens
+
+    @property
+    def fits(self) -> bool | None:
+        """Whether one request fits the context window; None when the window is unknown."""
+        if self.context_window is None:
+            return None
+        return self.request_tokens <= self.context_window
+
+
+def context_window_of(offering: Offering) -> int | None:
+    """The offering's own context window, else its model's (None when neither is known)."""
+    own = getattr(offering, "context_window", None)
+    if own:
+        return int(own)
+    model = offering.model if offering.model_id else None
+    return int(model.context_window) if model is not None and model.context_window else None
 
 
 def workload_estimates(
     offerings: Iterable[Offering], *, spec: WorkloadSpec, display: Display, rates: Rates
 ) -> list[Estimate]:
-    """Every offering's cost for ``spec`` in the display currency, cheapest first (ties by provider
-    name, then id); offerings lacking a price the workload needs come last, with what they lack.
+    """Every offering's cost for ``spec`` in the display currency, cheapest total first (ties by
+    provider name, then id). Offerings whose context window cannot hold one request come after those
+    that can (or whose window is unknown); offerings lacking a price the workload needs come last,
+    with what they lack.
 
-    Words become tokens through each offering's ratio in the display's language, since tokenizers
-    differ in how many words a token carries. No query: offerings come with ``current_prices``
-    prefetched and their tokenizers joined, and ``display`` from :func:`display_for`."""
+    Each request is priced at the tier its own prompt falls in, then multiplied by ``spec.requests``.
+    Words become tokens per request through each offering's ratio in the display's language, since
+    tokenizers differ in how many words a token carries. No query: offerings come with
+    ``current_prices`` prefetched and their tokenizers joined, and ``display`` from :func:`display_for`."""
     results = []
     for offering in offerings:
         ratio = display.ratio_of(offering)
@@ -533,8 +600,11 @@ def workload_estimates(
                 tier_prices.append(
                     units.TierPrice(price.component, amount, price.mode, price.tier_min_tokens, price.tier_max_tokens)
                 )
-        results.append(Estimate(offering, units.workload_cost(tier_prices, workload), ratio, workload))
-    results.sort(key=lambda e: (not e.cost.complete, e.cost.total, e.offering.provider.name, e.offering.id))
+        cost = units.workload_cost(tier_prices, workload)
+        results.append(Estimate(offering, cost, ratio, workload, spec.requests, context_window_of(offering)))
+    results.sort(
+        key=lambda e: (not e.cost.complete, e.fits is False, e.total, e.offering.provider.name, e.offering.id)
+    )
     return results
 
 
@@ -742,12 +812,22 @@ RANKED_ORDERS = (*HEADLINE_COMPONENTS, "blended", "last_verified_at", "shown_nam
 
 
 def offering_ids_sorted(
-    *, sort: str, descending: bool = False, display: Display, rates: Rates, **filters: object
+    *,
+    sort: str,
+    descending: bool = False,
+    display: Display,
+    rates: Rates,
+    min_price: Decimal | None = None,
+    max_price: Decimal | None = None,
+    **filters: object,
 ) -> list[int]:
     """Ids of every offering matching ``offerings_with_prices`` filters, sorted on ``sort``: a headline
     price in the display's unit and currency (``blended`` too), ``last_verified_at``, ``shown_name``,
     an ``OFFERING_DB_ORDER`` or ``context_window``. Unknown values come last either way; ties keep
-    provider order. Two queries whatever the number of offerings, and no model instance."""
+    provider order. ``min_price``/``max_price`` bound the blended price in the display's unit and
+    currency (inclusive; an offering without one is left out when a bound is set). Two queries whatever
+    the number of offerings (four with a price bound and a database order), and no model instance."""
+    bounded = min_price is not None or max_price is not None
     if sort in OFFERING_DB_ORDER or sort == "context_window":
         matching = offerings_with_prices(**filters).prefetch_related(None)  # type: ignore[arg-type]
         if sort == "context_window":
@@ -755,7 +835,14 @@ def offering_ids_sorted(
             order: list[str | OrderBy] = [column.desc(nulls_last=True) if descending else column.asc(nulls_last=True)]
         else:
             order = [f"-{name}" if descending else name for name in OFFERING_DB_ORDER[sort]]
-        return list(matching.order_by(*order, "id").values_list("id", flat=True))
+        ordered = list(matching.order_by(*order, "id").values_list("id", flat=True))
+        if not bounded:
+            return ordered
+        priced = offering_ids_sorted(
+            sort="blended", display=display, rates=rates, min_price=min_price, max_price=max_price, **filters
+        )
+        allowed = set(priced)
+        return [i for i in ordered if i in allowed]
     if sort not in RANKED_ORDERS:
         raise ValueError(f"cannot sort offerings on {sort!r}")
     offerings = lean_offerings(with_seen=sort == "last_verified_at", **filters)  # type: ignore[arg-type]
@@ -787,20 +874,21 @@ def offering_ids_sorted(
             seen = [line.seen_at for c in HEADLINE_COMPONENTS if (line := headline(offering, c)) is not None]
             return max(seen) if seen else None  # type: ignore[type-var]
         if sort == "blended":
-            input_, output = amount_of(offering, "input"), amount_of(offering, "output")
-            if input_ is None or output is None:
-                return None
-            return units.blended(input_, output, ratio=display.ratio)
+            return blended_of(offering)
         return amount_of(offering, sort)
 
+    def blended_of(offering: LeanOffering) -> Decimal | None:
+        input_, output = amount_of(offering, "input"), amount_of(offering, "output")
+        if input_ is None or output is None:
+            return None
+        return units.blended(input_, output, ratio=display.ratio)
+
+    if bounded:
+        offerings = [o for o in offerings if price_in_range(blended_of(o), min_price=min_price, max_price=max_price)]
     keyed = [(key(o), o.id) for o in offerings]
     known = [pair for pair in keyed if pair[0] is not None]
     known.sort(key=lambda pair: pair[0], reverse=descending)  # type: ignore[arg-type,return-value]
     return [i for _, i in known] + [i for k, i in keyed if k is None]
-
-
-def creators_list() -> list[str]:
-    return sorted(c for c in Model.objects.exclude(creator="").values_list("creator", flat=True).distinct())
 
 
 def recent_runs(*, provider_slug: str = "", limit: int = 20) -> QuerySet[ScrapeRun]:
@@ -884,13 +972,3 @@ def tokenizers_with_measurements() -> QuerySet[Tokenizer]:
     return Tokenizer.objects.prefetch_related(
         Prefetch("measurements", queryset=TokenizerMeasurement.objects.order_by("language", "-measured_at"))
     ).order_by("name")
-
-
-def price_changes_with_ratios(*, providers: Iterable[str] = (), model: str = "", limit: int = 100) -> list[PriceChange]:
-    """``price_changes`` with each offering's tokenizer loaded too (one more query), for per-word amounts."""
-    from django.db.models import prefetch_related_objects
-
-    changes = price_changes(providers=providers, model=model, limit=limit)
-    models = {c.price.offering.model for c in changes if c.price.offering.model_id}
-    prefetch_related_objects([m for m in models if m is not None], "tokenizer")
-    return changes

@@ -11,6 +11,7 @@ from pricing.services.ingest import (
     ingest,
     prices_changed,
     records_validate,
+    retirements_record,
 )
 from pricing.services.linking import models_link
 from pricing.services.runs import (
@@ -58,6 +59,7 @@ __all__ = [
     "provider_name_for",
     "records_ingest",
     "records_validate",
+    "retirements_record",
     "runs_close_abandoned",
     "schedule_name",
     "scrape_source",

@@ -26,8 +26,18 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 
-from pricing import units
-from pricing.models import AuditEntry, ExchangeRate, LineKey, Offering, Price, Provider, ScrapeRun, Source
+from pricing import units, webhooks
+from pricing.models import (
+    AuditEntry,
+    ExchangeRate,
+    LineKey,
+    Offering,
+    Price,
+    Provider,
+    Retirement,
+    ScrapeRun,
+    Source,
+)
 from pricing.services.linking import models_link
 from pricing.services.sources import provider_name_for
 from pricing.services.timeline import (
@@ -50,6 +60,7 @@ from providers.base import (
     OFFERING_ATTRIBUTES,
     PRICE_CONDITIONS,
     ScrapedPrice,
+    ScrapedRetirement,
     Scraper,
     attributes_key,
     match_key,
@@ -58,6 +69,8 @@ from providers.base import (
 log = logging.getLogger(__name__)
 
 PRICES_CHANGED_CACHE_KEY = "pricing:prices-changed-at"
+# How a partial run (saved copies of some of a source's documents) begins its note.
+PARTIAL_NOTE = "partial:"
 # Runs whose evidence a live observation of the same figure replaces.
 BUNDLED_KINDS = (ScrapeRun.Kind.SNAPSHOT, ScrapeRun.Kind.CURATED)
 # Field limits a record must fit (the columns they are stored in).
@@ -202,6 +215,7 @@ def listing_of(provider_slug: str, model_id: str, records: Sequence[ScrapedPrice
 def nearest_run_records(*, source: Source, moment: dt.datetime, exclude: int | None) -> int | None:
     """How many records the succeeded run of ``source`` nearest in evidence time to ``moment`` had."""
     runs = ScrapeRun.objects.filter(source=source, status=ScrapeRun.Status.SUCCEEDED, evidence_at__isnull=False)
+    runs = runs.exclude(note__startswith=PARTIAL_NOTE)  # a run of some documents says nothing of the whole
     if exclude is not None:
         runs = runs.exclude(pk=exclude)
     before = runs.filter(evidence_at__lte=moment).order_by("-evidence_at").values_list("evidence_at", "records").first()
@@ -219,8 +233,12 @@ def ingest(
     records: Sequence[ScrapedPrice],
     as_of: dt.datetime | None = None,
     scraper: Scraper | None = None,
+    retirements: Sequence[ScrapedRetirement] = (),
+    evidence_url: str = "",
+    partial: bool = False,
 ) -> Counts:
-    """Apply one run's records atomically and return its counts. Raises IngestRejected, changing nothing.
+    """Apply one run's records (and the seller's retirement statements) atomically and return its counts.
+    Raises IngestRejected, changing nothing.
 
     ``run.evidence_at`` (set by the caller: when the document was fetched or captured) dates the
     evidence; without it, ``as_of`` or now does."""
@@ -236,19 +254,60 @@ def ingest(
             "the document parsed to no prices" + (f" ({validated.problems[0]})" if validated.problems else "")
         )
     min_share = scraper.min_share_of_previous if scraper else 0.5
-    nearest = nearest_run_records(source=source, moment=evidence_at, exclude=run.pk)
+    nearest = None if partial else nearest_run_records(source=source, moment=evidence_at, exclude=run.pk)
     if nearest and len(validated.records) < nearest * min_share:
         raise IngestRejected(
             f"parsed {len(validated.records)} prices where the nearest good run had {nearest}: "
             "layout changed? nothing was applied"
         )
     with transaction.atomic():
-        applier = _Applier(run=run, source=source, as_of=as_of, evidence_at=evidence_at)
+        applier = _Applier(run=run, source=source, as_of=as_of, evidence_at=evidence_at, partial=partial)
         counts = applier.apply(validated.records)
         counts.skipped = len(validated.problems)
-        if counts.wrote_prices:
+        retired = retirements_record(run=run, source=source, statements=retirements, evidence_url=evidence_url)
+        if counts.wrote_prices or retired:
             prices_changed()
     return counts
+
+
+def retirements_record(
+    *, run: ScrapeRun, source: Source, statements: Sequence[ScrapedRetirement], evidence_url: str = ""
+) -> int:
+    """Store what a seller's own source says of its own ids being retired; returns how many statements are
+    new or changed. Another party's word (an aggregator's, or one seller's about another's model) is not
+    taken: only a source that belongs to the provider can retire the provider's ids."""
+    own = [s for s in statements if source.provider_id and s.provider == source.provider.slug and s.model]
+    if not own:
+        return 0
+    seen_at = run.evidence_at or timezone.now()
+    keys = [match_key(s.model) for s in own]
+    known = {r.match_key: r for r in Retirement.objects.filter(source=source, match_key__in=keys)}
+    changed = 0
+    for statement in own:
+        retires_at = statement.retires_at or seen_at
+        conditions = attributes_key(statement.successor_conditions, PRICE_CONDITIONS)
+        row = known.get(match_key(statement.model))
+        if row is None:
+            row = Retirement(provider_id=source.provider_id, source=source, first_seen_at=seen_at)
+        elif (row.retires_at, row.successor, row.successor_conditions) == (
+            retires_at,
+            statement.successor[:200],
+            conditions,
+        ):
+            if seen_at > row.last_seen_at:
+                Retirement.objects.filter(pk=row.pk).update(last_seen_at=seen_at, run=run)
+            continue
+        row.provider_model_id = statement.model[:200]
+        row.retires_at = retires_at
+        row.successor = statement.successor[:200]
+        row.successor_conditions = conditions
+        row.run = run
+        row.evidence_url = evidence_url[:500]
+        row.excerpt = statement.excerpt[:300]
+        row.last_seen_at = max(seen_at, row.last_seen_at or seen_at)
+        row.save()
+        changed += 1
+    return changed
 
 
 def prices_changed() -> None:
@@ -270,8 +329,18 @@ class _Applier:
     """One ingest's working state: everything loaded in a fixed number of queries, decided by the timeline
     rules into one Plan, written in bulk."""
 
-    def __init__(self, *, run: ScrapeRun, source: Source, as_of: dt.datetime | None, evidence_at: dt.datetime):
+    def __init__(
+        self,
+        *,
+        run: ScrapeRun,
+        source: Source,
+        as_of: dt.datetime | None,
+        evidence_at: dt.datetime,
+        partial: bool = False,
+    ):
         self.run = run
+        # A run of some of the source's documents: the others' offerings are neither missing nor closed.
+        self.partial = partial
         self.source = source
         self.now = timezone.now()
         self.evidence_at = evidence_at
@@ -466,7 +535,8 @@ class _Applier:
             touched.add(key)
             self._place(record, offering, key)
         self._close_and_mark(touched)
-        plan_write(self.plan, now=self.now)
+        created = plan_write(self.plan, now=self.now)
+        webhooks.changes_published(p.pk for p in created if p.status == Price.Status.PUBLISHED)
         if self.audits:
             AuditEntry.objects.bulk_create(
                 AuditEntry(
@@ -781,6 +851,8 @@ class _Applier:
             row = covering(self.published[key], moment)
             if row is not None and row.pk is not None and row.missing_since is not None and row.source_id == ours:
                 self.plan.back.append(row.pk)
+        if self.partial:
+            return
         vanished = (
             Price.objects.in_force(moment)
             .filter(source=self.source, missing_since__isnull=True)

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pricing.identity import Identity, identify
+from pricing.openweights import open_weights
 from pricing.models import AliasSuggestion, Model, Offering, Source
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,19 @@ def models_link_all(*, batch_size: int = 2000) -> int:
     return linked
 
 
+def models_open_weights_fill() -> int:
+    """Give every Model without an open-weights value the one :mod:`pricing.openweights` knows (a curator's
+    value, or an earlier fill, is never overwritten); returns how many were filled."""
+    filled = []
+    for model in Model.objects.filter(open_weights__isnull=True).only("id", "creator", "identity_key", "slug"):
+        value = open_weights(creator=model.creator, key=model.identity_key or model.slug)
+        if value is not None:
+            model.open_weights = value
+            filled.append(model)
+    Model.objects.bulk_update(filled, ["open_weights"], batch_size=1000)
+    return len(filled)
+
+
 def _models_by_pair(pairs: set[tuple[str, str]]) -> dict[tuple[str, str], Model]:
     if not pairs:
         return {}
@@ -112,6 +126,7 @@ def _models_create(
                 identity_key=key,
                 match_key=re.sub(r"[^a-z0-9]", "", key)[:160],
                 context_window=definer.context_window,
+                open_weights=open_weights(creator=creator, key=key),
             )
         )
     wanted = {m.slug for m in new_models} | {f"{m.creator}-{m.slug}"[:160] for m in new_models}

@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from pricing.models import Price, ScrapeRun, Source
-from pricing.services.ingest import BUNDLED_KINDS, Counts, IngestRejected, ingest
+from pricing.services.ingest import BUNDLED_KINDS, PARTIAL_NOTE, Counts, IngestRejected, ingest
 from pricing.services.sources import ABANDONED, SourceBusy, source_lock, source_sync
 from providers import get_scraper, http
 from providers.base import Document, ParseError, ScrapedPrice, Scraper
@@ -135,17 +135,29 @@ def fetch_and_parse(*, scraper: Scraper, validators: dict[str, dict[str, str]]) 
 # --- runs --------------------------------------------------------------------------------------------
 
 
-def scrape_source(*, slug: str, document: Document | None = None, as_of: dt.datetime | None = None) -> RunResult:
-    """Fetch (or take ``document``), parse and ingest one source as one run. Never raises for bad
-    pages or network failures: the run is recorded as failed with its error, and nothing changes."""
+def scrape_source(
+    *,
+    slug: str,
+    document: Document | None = None,
+    documents: Sequence[Document] = (),
+    as_of: dt.datetime | None = None,
+) -> RunResult:
+    """Fetch (or take saved ``document``/``documents``), parse and ingest one source as one run. Never
+    raises for bad pages or network failures: the run is recorded as failed with its error, and nothing
+    changes. Saved copies of fewer documents than the source has start URLs make a partial run: it
+    says nothing of the models the other documents list (none is marked missing, no shrink guard)."""
     scraper = get_scraper(slug)
     source = source_sync(slug=slug)
-    kind = ScrapeRun.Kind.LIVE if document is None else (ScrapeRun.Kind.ARCHIVE if as_of else ScrapeRun.Kind.FILE)
+    saved = [document] if document is not None else list(documents)
+    partial = bool(saved) and len(saved) < len(scraper.urls)
+    kind = ScrapeRun.Kind.LIVE if not saved else (ScrapeRun.Kind.ARCHIVE if as_of else ScrapeRun.Kind.FILE)
     try:
         with source_lock(source):
             run = ScrapeRun.objects.create(source=source, kind=kind, as_of=as_of)
+            if partial:
+                run.note = f"{PARTIAL_NOTE} {len(saved)} of the source's {len(scraper.urls)} documents"
             try:
-                if document is None:
+                if not saved:
                     fetched = documents_fetch(scraper=scraper, validators=source.http_validators)
                     run.http_status, run.bytes_fetched, run.fetch_ms = (
                         fetched.http_status,
@@ -157,12 +169,21 @@ def scrape_source(*, slug: str, document: Document | None = None, as_of: dt.date
                     documents = fetched.documents
                 else:
                     fetched = None
-                    documents = [document]
-                    run.bytes_fetched = len(document.content)
+                    documents = saved
+                    run.bytes_fetched = sum(len(d.content) for d in saved)
                 run.content_hash = _documents_hash(documents)
                 run.evidence_at = _evidence_at(documents, as_of=as_of)
                 records = scraper.parse_all(documents)
-                counts = ingest(run=run, source=source, records=records, as_of=as_of, scraper=scraper)
+                counts = ingest(
+                    run=run,
+                    source=source,
+                    records=records,
+                    as_of=as_of,
+                    scraper=scraper,
+                    retirements=scraper.retirements_all(documents),
+                    evidence_url=documents[0].url if documents else "",
+                    partial=partial,
+                )
             except (FetchFailed, ParseError, IngestRejected) as exc:
                 return _finish_failed(run, exc)
             except Exception as exc:  # a bug must still leave a failed run behind, then surface

@@ -246,3 +246,56 @@ def test_it_survives_a_malformed_table():
     )
 
     assert rows(parse(html)) == prices("deepseek-chat", "standard", "USD", output="0.42", input="0.28")
+
+
+# --- retirement statements -------------------------------------------------------------------------------
+
+RETIRES_AT = dt.datetime(2026, 7, 24, 15, 59, tzinfo=dt.UTC)  # 23:59 Beijing time
+
+
+def retirements(html: str | bytes) -> list:
+    content = html.encode() if isinstance(html, str) else html
+    return DeepSeek().retirements(Document(url=DeepSeek.urls[1], content=content))
+
+
+def test_it_reads_the_chinese_notes_retiring_old_ids_onto_the_modes_of_their_successor():
+    statements = retirements((FIXTURES / "pricing_zh_cn.html").read_bytes())
+    assert [(s.model, s.retires_at, s.successor, s.successor_conditions) for s in statements] == [
+        ("deepseek-chat", RETIRES_AT, "deepseek-v4-flash", {"thinking": "off"}),
+        ("deepseek-reasoner", RETIRES_AT, "deepseek-v4-flash", {"thinking": "on"}),
+    ]
+    assert "弃用" in statements[0].excerpt and "\x00" not in statements[0].excerpt
+
+
+def test_it_reads_the_english_notes_in_utc():
+    note = (
+        "<p>(1) The deepseek-chat and deepseek-reasoner model names will be deprecated on 2026/07/24 15:59 (UTC). "
+        "For compatibility, they correspond to the non-thinking mode and thinking mode of deepseek-v4-flash, "
+        "respectively.</p>"
+    )
+    statements = retirements(f"<html lang='en'><body>{note}</body></html>")
+    assert [(s.model, s.retires_at, s.successor_conditions) for s in statements] == [
+        ("deepseek-chat", RETIRES_AT, {"thinking": "off"}),
+        ("deepseek-reasoner", RETIRES_AT, {"thinking": "on"}),
+    ]
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        # an upgrade, not a retirement: the id stays and now serves a newer version
+        "<p>deepseek-chat and deepseek-reasoner are upgraded to DeepSeek-V3.2; deepseek-chat corresponds to its "
+        "non-thinking mode.</p>",
+        # a retirement without a date says nothing we can date
+        "<p>deepseek-chat will be deprecated soon.</p>",
+        # a date without any id
+        "<p>The old model names will be deprecated on 2026/07/24 15:59 (UTC).</p>",
+    ],
+)
+def test_it_states_no_retirement_without_an_id_a_date_and_a_retiring_word(note):
+    assert retirements(f"<html><body>{note}</body></html>") == []
+
+
+def test_a_retirement_without_a_successor_maps_to_nothing():
+    (statement,) = retirements("<p>deepseek-coder was retired on 2025-01-01 00:00 (UTC).</p>")
+    assert (statement.model, statement.successor, statement.successor_conditions) == ("deepseek-coder", "", {})

@@ -1,5 +1,6 @@
-"""``manage.py scrape SOURCE|--all [--file PATH] [--dry-run] [--json] [--as-of DATE]``: the twin of the
-``scrape_source`` task, calling the same service."""
+"""``manage.py scrape SOURCE|--all [--file PATH ...] [--dry-run] [--json] [--as-of DATE]``: the twin of the
+``scrape_source`` task, calling the same service. Several ``--file`` paths are one run of a source that
+has several documents (in the order of its start URLs); fewer than it has make a partial run."""
 
 from __future__ import annotations
 
@@ -34,7 +35,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("source", nargs="?", help=f"one of: {', '.join(sorted(REGISTRY))}")
         parser.add_argument("--all", action="store_true", help="every enabled source")
-        parser.add_argument("--file", type=Path, help="parse this saved document instead of fetching")
+        parser.add_argument(
+            "--file",
+            type=Path,
+            nargs="+",
+            help="parse these saved documents (one run, in the order of the source's URLs) instead of fetching",
+        )
         parser.add_argument("--dry-run", action="store_true", help="parse only; write nothing")
         parser.add_argument("--json", action="store_true", help="print the parsed records as one JSON array")
         parser.add_argument("--as-of", help="record a saved copy as what was in force from this date")
@@ -57,11 +63,14 @@ class Command(BaseCommand):
                 raise CommandError(str(exc.args[0])) from exc
             if options["all"] and not services.source_is_enabled(slug=slug):
                 continue
-            document = self._read_file(options["file"], scraper.urls[0]) if options["file"] else None
+            paths: list[Path] = options["file"] or []
+            # Files beyond the source's start URLs are the further pages those lead to (an API's next pages).
+            urls = [scraper.urls[i] if i < len(scraper.urls) else scraper.urls[0] for i in range(len(paths))]
+            documents = [self._read_file(path, url) for path, url in zip(paths, urls, strict=True)]
             if options["dry_run"]:
-                self._dry_run(scraper, document, as_json=options["json"])
+                self._dry_run(scraper, documents, as_json=options["json"])
                 continue
-            result = services.scrape_source(slug=slug, document=document, as_of=as_of)
+            result = services.scrape_source(slug=slug, documents=documents, as_of=as_of)
             if options["json"]:
                 self.stdout.write(json.dumps(result.as_dict()))
             else:
@@ -80,9 +89,13 @@ class Command(BaseCommand):
             raise CommandError(f"cannot read {path}: {exc.strerror}") from exc
         return Document(url=url, content=content, fetched_at=saved_at)
 
-    def _dry_run(self, scraper: Any, document: Document | None, *, as_json: bool) -> None:
+    def _dry_run(self, scraper: Any, documents: list[Document], *, as_json: bool) -> None:
         try:
-            records = scraper.parse(document) if document else services.fetch_and_parse(scraper=scraper, validators={})
+            if documents:
+                records = scraper.parse_all(documents)
+                retirements = scraper.retirements_all(documents)
+            else:
+                records, retirements = services.fetch_and_parse(scraper=scraper, validators={}), []
         except ParseError as exc:
             raise CommandError(f"{scraper.slug}: layout changed? {exc}") from exc
         except services.FetchFailed as exc:
@@ -92,4 +105,6 @@ class Command(BaseCommand):
         else:
             for record in records:
                 self.stdout.write(json.dumps(record.as_contract(), ensure_ascii=False))
+            for statement in retirements:
+                self.stdout.write(json.dumps({"retirement": statement.as_contract()}, ensure_ascii=False))
             self.stdout.write(f"{len(records)} records parsed (dry run, nothing written)")
