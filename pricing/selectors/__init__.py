@@ -142,7 +142,7 @@ def offerings_with_prices(
         in_force = in_force.filter(mode=mode)
     named = list(offering_ids)
     retired = retirements_in_force(as_of=as_of)
-    offerings = (
+    offerings: QuerySet[Offering] = (
         Offering.objects.filter(id__in=in_force.values("offering_id"))
         .annotate(
             retired_since=Subquery(retired.values("retires_at")[:1]),

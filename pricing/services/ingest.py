@@ -276,8 +276,9 @@ def retirements_record(
     """Store what a seller's own source says of its own ids being retired; returns how many statements are
     new or changed. Another party's word (an aggregator's, or one seller's about another's model) is not
     taken: only a source that belongs to the provider can retire the provider's ids."""
-    own = [s for s in statements if source.provider_id and s.provider == source.provider.slug and s.model]
-    if not own:
+    provider = source.provider
+    own = [s for s in statements if provider is not None and s.provider == provider.slug and s.model]
+    if provider is None or not own:
         return 0
     seen_at = run.evidence_at or timezone.now()
     keys = [match_key(s.model) for s in own]
@@ -288,7 +289,7 @@ def retirements_record(
         conditions = attributes_key(statement.successor_conditions, PRICE_CONDITIONS)
         row = known.get(match_key(statement.model))
         if row is None:
-            row = Retirement(provider_id=source.provider_id, source=source, first_seen_at=seen_at)
+            row = Retirement(provider=provider, source=source, first_seen_at=seen_at)
         elif (row.retires_at, row.successor, row.successor_conditions) == (
             retires_at,
             statement.successor[:200],
