@@ -19,7 +19,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 from django.utils import timezone
 
-from pricing import services
+from pricing import services, webhooks
 from pricing.models import AliasSuggestion, AuditEntry, Model, Offering, Price, Source, Tokenizer
 from providers.base import COMPONENTS, MODES, match_key
 
@@ -108,6 +108,7 @@ def prices_approve(*, price_ids: Sequence[int], actor: Actor, note: str = "") ->
             if note:
                 price.curator_note = note
             services.price_publish(price=price)
+            webhooks.changes_published([price.pk])
             Price.objects.filter(pk=held.pk).update(superseded_at=now, decided_by=_actor(actor), decided_at=now)
             _audit(
                 actor=actor,
@@ -239,6 +240,7 @@ def price_override(
             decided_at=now,
         )
         services.price_publish(price=price)
+        webhooks.changes_published([price.pk])
         _audit(
             actor=actor,
             action=AuditEntry.Action.OVERRIDE,

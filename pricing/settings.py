@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_celery_beat",
     "pricing",
+    "pricing.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -201,6 +202,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "pricing.tasks.scrape_due_sources",
         "schedule": 10 * 60,
     },
+    # Webhook deliveries whose task was lost (broker down when queued, a killed worker) are sent again.
+    "every-5-minutes-send-overdue-webhook-deliveries": {
+        "task": "pricing.webhooks.tasks.send_overdue_deliveries",
+        "schedule": 5 * 60,
+    },
     # The ECB publishes its reference rates around 16:00 CET on working days.
     "every-day-refresh-exchange-rates": {
         "task": "pricing.tasks.refresh_exchange_rates",
@@ -225,6 +231,23 @@ SCRAPE_STALE_AFTER_HOURS = int(os.environ.get("SCRAPE_STALE_AFTER_HOURS", "48"))
 # A held change publishes itself when its own source repeats it in this many runs spanning this many hours.
 HOLD_AUTO_PUBLISH_RUNS = int(os.environ.get("HOLD_AUTO_PUBLISH_RUNS", "3"))
 HOLD_AUTO_PUBLISH_HOURS = int(os.environ.get("HOLD_AUTO_PUBLISH_HOURS", "72"))
+
+# --- webhooks (pricing/webhooks/, README "Webhooks") -------------------------------------------------
+# Events per POST; a burst of changes from one ingest goes out as one task per subscription sending these.
+WEBHOOK_BATCH_SIZE = env_int("WEBHOOK_BATCH_SIZE", 100)
+# Attempts per delivery, with exponential backoff between them (base × 2^n seconds, at most the cap).
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8)
+WEBHOOK_BACKOFF_BASE_SECONDS = env_int("WEBHOOK_BACKOFF_BASE_SECONDS", 30)
+WEBHOOK_BACKOFF_MAX_SECONDS = env_int("WEBHOOK_BACKOFF_MAX_SECONDS", 3600)
+# A subscription whose deliveries failed every attempt this many times in a row is disabled, with a note.
+WEBHOOK_DISABLE_AFTER_FAILED_DELIVERIES = env_int("WEBHOOK_DISABLE_AFTER_FAILED_DELIVERIES", 3)
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
+# Everything one POST may take, however slowly the target answers.
+WEBHOOK_DEADLINE_SECONDS = env_int("WEBHOOK_DEADLINE_SECONDS", 30)
+WEBHOOK_MAX_SUBSCRIPTIONS_PER_KEY = env_int("WEBHOOK_MAX_SUBSCRIPTIONS_PER_KEY", 20)
+# Hosts whose address and port are not checked (a receiver on loopback in tests); never set in production.
+WEBHOOK_ALLOW_PRIVATE_HOSTS = env_list("WEBHOOK_ALLOW_PRIVATE_HOSTS")
+
 SNAPSHOT_PATH = Path(os.environ.get("SNAPSHOT_PATH", BASE_DIR / "pricing" / "snapshot" / "snapshot.json.gz"))
 
 # --- request limits (pricing/middleware.py) ---------------------------------------------------------

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from pricing.api import views
+from pricing.webhooks.api import WebhookSubscriptionViewSet
 
 router = DefaultRouter(trailing_slash=True)
 router.include_format_suffixes = False
@@ -15,6 +16,7 @@ router.register("providers", views.ProviderViewSet, basename="provider")
 router.register("models", views.ModelViewSet, basename="model")
 router.register("sources", views.SourceViewSet, basename="source")
 router.register("estimate", views.EstimateViewSet, basename="estimate")
+router.register("webhooks", WebhookSubscriptionViewSet, basename="webhook")
 
 app_name = "api"
 urlpatterns = [
