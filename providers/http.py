@@ -250,6 +250,18 @@ def _policed(url: str, policy: _Policy, deadline_s: float) -> Iterator[None]:
         _POLICY.reset(token)
 
 
+def post_target_check(url: str, *, private_ok: Collection[str] = frozenset()) -> str:
+    """Raise HostNotAllowed when ``post`` would refuse ``url`` by its text alone; returns its host."""
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        raise HostNotAllowed(f"refusing {url!r}: not a URL") from None
+    if not host:
+        raise HostNotAllowed(f"refusing {url!r}: no host")
+    _check_host(url, [host], frozenset(h.strip().lower() for h in private_ok if h.strip()))
+    return host
+
+
 def post(
     url: str,
     *,
@@ -266,8 +278,7 @@ def post(
     whole exchange ends by ``deadline_s``; a redirect comes back as a result with its 3xx status and is never
     followed. Keeps the first ``answer_bytes`` of the answer. Retrying is the caller's job."""
     private = frozenset(h.strip().lower() for h in private_ok if h.strip())
-    host = (urlsplit(url).hostname or "").lower()
-    _check_host(url, [host], private)
+    host = post_target_check(url, private_ok=private)
     for name, value in headers.items():
         if not isinstance(value, str) or any(c in value for c in "\r\n\0"):
             raise FetchError(f"{url}: the {name} header has a value that cannot be sent")
