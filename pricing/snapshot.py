@@ -22,7 +22,7 @@ from pricing import services
 from pricing.models import Price, ScrapeRun
 from pricing.rates import exchange_rates_ingest
 from providers import get_scraper
-from providers.base import Document, ParseError, ScrapedPrice, decimal_to_str
+from providers.base import Document, ParseError, ScrapedPrice, ScrapedRetirement, decimal_to_str
 from providers.ecb import ECBRates, RateRecord
 
 SNAPSHOT_FORMAT = 1
@@ -196,7 +196,19 @@ def _group_entry(group: list[CaptureSpec]) -> dict[str, Any]:
         "document": "; ".join(names),
         "document_sha256": digest,
         "records": [record_to_json(r) for r in records],
+        "retirements": [r.as_contract() for r in scraper.retirements_all(documents)],
     }
+
+
+def retirement_from_json(data: dict[str, Any]) -> ScrapedRetirement:
+    return ScrapedRetirement(
+        provider=data["provider"],
+        model=data["model"],
+        retires_at=dt.datetime.fromisoformat(data["retires_at"]) if data.get("retires_at") else None,
+        successor=data.get("successor", ""),
+        successor_conditions=dict(data.get("successor_conditions") or {}),
+        excerpt=data.get("excerpt", ""),
+    )
 
 
 def snapshot_build(
@@ -266,6 +278,7 @@ def snapshot_load(*, path: Path, force: bool = False) -> list[services.RunResult
                 as_of=dt.datetime.fromisoformat(entry["as_of"]),
                 content_hash=entry["document_sha256"],
                 note=entry.get("note", f"bundled snapshot of {entry['document']}"),
+                retirements=[retirement_from_json(r) for r in entry.get("retirements", [])],
             )
         )
     # Tens of thousands of rows just arrived: give the query planner fresh statistics now rather

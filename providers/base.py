@@ -157,6 +157,7 @@ class ScrapedRetirement:
             "retires_at": self.retires_at.isoformat() if self.retires_at else None,
             "successor": self.successor,
             "successor_conditions": dict(self.successor_conditions),
+            "excerpt": self.excerpt,
         }
 
 

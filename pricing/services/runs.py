@@ -16,7 +16,7 @@ from pricing.models import Price, ScrapeRun, Source
 from pricing.services.ingest import BUNDLED_KINDS, PARTIAL_NOTE, Counts, IngestRejected, ingest
 from pricing.services.sources import ABANDONED, SourceBusy, source_lock, source_sync
 from providers import get_scraper, http
-from providers.base import Document, ParseError, ScrapedPrice, Scraper
+from providers.base import Document, ParseError, ScrapedPrice, ScrapedRetirement, Scraper
 
 log = logging.getLogger(__name__)
 
@@ -204,8 +204,9 @@ def records_ingest(
     as_of: dt.datetime | None = None,
     content_hash: str = "",
     note: str = "",
+    retirements: Sequence[ScrapedRetirement] = (),
 ) -> RunResult:
-    """Ingest records that were parsed elsewhere (the bundled snapshot) as one run of ``slug``."""
+    """Ingest records (and retirement statements) parsed elsewhere (the bundled snapshot) as one run of ``slug``."""
     scraper = get_scraper(slug)
     source = source_sync(slug=slug)
     try:
@@ -219,7 +220,15 @@ def records_ingest(
                 note=note,
             )
             try:
-                counts = ingest(run=run, source=source, records=records, as_of=as_of, scraper=scraper)
+                counts = ingest(
+                    run=run,
+                    source=source,
+                    records=records,
+                    as_of=as_of,
+                    scraper=scraper,
+                    retirements=retirements,
+                    evidence_url=scraper.urls[0] if scraper.urls else "",
+                )
             except IngestRejected as exc:
                 return _finish_failed(run, exc)
             return _finish_succeeded(run, source, counts, as_of=as_of)

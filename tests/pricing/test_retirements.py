@@ -135,3 +135,36 @@ def test_a_saved_copy_of_one_of_two_pages_is_a_partial_run_that_marks_nothing_mi
     run = ScrapeRun.objects.get(pk=result.run_id)
     assert run.note.startswith("partial:") and run.missing == 0
     assert "deepseek-chat" in shown_ids(as_of=BEFORE)
+
+
+def test_the_bundled_snapshot_carries_retirements_through_its_file_format():
+    from pricing.snapshot import retirement_from_json
+
+    statement = ScrapedRetirement(
+        provider="deepseek",
+        model="deepseek-chat",
+        retires_at=RETIRES_AT,
+        successor="deepseek-v4-flash",
+        successor_conditions={"thinking": "off"},
+        excerpt="deepseek-chat ... 弃用",
+    )
+    assert retirement_from_json(statement.as_contract()) == statement
+    aggregator_prices()
+    result = services.records_ingest(
+        slug="deepseek",
+        records=[
+            ScrapedPrice(
+                provider="deepseek",
+                model="deepseek-v4-flash",
+                component="input",
+                amount_per_mtok=Decimal("1"),
+                currency="CNY",
+            )
+        ],
+        kind=ScrapeRun.Kind.SNAPSHOT,
+        as_of=CAPTURED,
+        retirements=[statement],
+    )
+    assert result.ok, result.error
+    assert Retirement.objects.get().excerpt == "deepseek-chat ... 弃用"
+    assert "deepseek-chat" not in shown_ids(as_of=AFTER)
