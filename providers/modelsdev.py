@@ -71,6 +71,9 @@ class ModelsDev(Scraper):
             raise ParseError(f"not JSON: {exc}") from exc
         if not isinstance(sellers, dict):
             raise ParseError("not a JSON object of sellers keyed by id")
+        if isinstance(sellers.get("providers"), dict) and isinstance(sellers.get("_meta"), dict):
+            # The data set as kept in the repository's history: {"_meta": {commit...}, "providers": {...}}.
+            sellers = sellers["providers"]
         records: list[ScrapedPrice] = []
         seen_models = False
         for seller_id, seller in sellers.items():
@@ -126,7 +129,8 @@ class ModelsDev(Scraper):
         for index, tier in enumerate(listed if isinstance(listed, list) else []):
             spec = tier.get("tier") if isinstance(tier, dict) else None
             size = int_or_none(spec.get("size")) if isinstance(spec, dict) else None
-            if not isinstance(spec, dict) or spec.get("type") != "context" or size is None or size <= 0:
+            # The repository's TOML leaves the type out of prompt-length tiers; api.json says "context".
+            if not isinstance(spec, dict) or spec.get("type", "context") != "context" or size is None or size <= 0:
                 log.info("modelsdev: skipping %s.tiers[%d]: not a prompt-length tier: %r", path, index, spec)
                 continue
             tiers.append((size, index, tier))

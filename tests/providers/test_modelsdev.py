@@ -132,3 +132,37 @@ def test_it_fails_loudly_on_bad_json_or_a_data_set_without_models_or_prices():
         parse_sellers({"openai": {"id": "openai"}})
     with pytest.raises(ParseError, match="no model with a cost object"):
         parse_sellers({"groq": {"models": {"orpheus": {"name": "Orpheus"}}}})
+
+
+def test_it_reads_the_data_set_as_kept_in_the_repository_history():
+    """Copies from the repository's history wrap the sellers in {"_meta", "providers"}, each seller's own
+    facts under "provider", and leave the type out of prompt-length tiers."""
+    history = {
+        "_meta": {"commit": "f3fc692", "commit_date": "2026-07-02 00:40:28 +0800"},
+        "providers": {
+            "google": {
+                "provider": {"name": "Google", "env": ["GOOGLE_API_KEY"]},
+                "models": {
+                    "gemini-2.5-pro": {
+                        "name": "Gemini 2.5 Pro",
+                        "cost": {
+                            "input": 1.25,
+                            "output": 10.0,
+                            "cache_read": 0.125,
+                            "tiers": [{"tier": {"size": 200000}, "input": 2.5, "output": 15.0, "cache_read": 0.25}],
+                        },
+                        "limit": {"context": 1048576, "output": 65536},
+                    }
+                },
+            }
+        },
+    }
+    lines = by_line(parse_sellers(history))
+    assert lines == {
+        ("google", "gemini-2.5-pro", "input", "standard", None, 200000): Decimal("1.25"),
+        ("google", "gemini-2.5-pro", "output", "standard", None, 200000): Decimal("10.0"),
+        ("google", "gemini-2.5-pro", "cached_input", "standard", None, 200000): Decimal("0.125"),
+        ("google", "gemini-2.5-pro", "input", "standard", 200001, None): Decimal("2.5"),
+        ("google", "gemini-2.5-pro", "output", "standard", 200001, None): Decimal("15.0"),
+        ("google", "gemini-2.5-pro", "cached_input", "standard", 200001, None): Decimal("0.25"),
+    }
