@@ -428,7 +428,13 @@ class _Applier:
             Offering.objects.bulk_update(
                 updated, ["name", "context_window", "tokenizer_hint", "creator_hint", "listing"], batch_size=1000
             )
-        models_link(offerings=[existing[k] for k in by_offering], official_source=self.source)
+        # What a source states beyond the id (OpenRouter's hugging_face_id, canonical_slug) helps link it.
+        notes = {
+            existing[k].pk: merged
+            for k, group in by_offering.items()
+            if (merged := {name: value for r in group for name, value in r.notes.items() if value})
+        }
+        models_link(offerings=[existing[k] for k in by_offering], official_source=self.source, notes=notes)
         return existing
 
     def _refresh_facts(self, offering: Offering, record: ScrapedPrice, listing: str) -> bool:

@@ -158,3 +158,19 @@ def test_openrouters_hugging_face_id_rides_on_its_records():
         "hugging_face_id": "deepseek-ai/DeepSeek-V3",
         "canonical_slug": "deepseek/deepseek-chat-v3",
     }
+
+
+def test_ingest_links_by_the_hugging_face_id_its_records_carry():
+    """The note travels from the record through ingest: no hand call to models_link needed."""
+    run("litellm", price("deepinfra", "deepseek-ai/DeepSeek-V3"))
+    run(
+        "openrouter",
+        price(
+            "openrouter",
+            "deepseek/deepseek-chat",
+            creator="deepseek",
+            notes={"hugging_face_id": "deepseek-ai/DeepSeek-V3", "canonical_slug": "deepseek/deepseek-chat-v3"},
+        ),
+    )
+    linked = model_of("openrouter", "deepseek/deepseek-chat")
+    assert linked is not None and linked == model_of("deepinfra", "deepseek-ai/DeepSeek-V3")
