@@ -12,7 +12,8 @@
   input and an output column (embeddings, audio minutes, images, GPU hours, usage tiers) are skipped.
 
 ``parse`` tells the two apart by content. When both are fetched in one run, the API's figure of a
-price line wins and the page only adds lines the API does not carry.
+price line wins, the page adds lines the API does not carry, and a page figure that disagrees with the
+API's is named in the run's problems.
 """
 
 from __future__ import annotations
@@ -61,14 +62,20 @@ class DeepInfra(Scraper):
         raise ParseError("neither the models API's JSON nor the pricing page's HTML (empty or unknown document)")
 
     def parse_all(self, documents: Sequence[Document]) -> list[ScrapedPrice]:
-        """The API's lines first; the page adds only lines (model, component) the API lacks."""
+        """The API's lines first, then the page's. The two are a cross-check: where they state the same
+        figure, ingest keeps one; where the page adds a line, it is taken; where they disagree, ingest keeps
+        the API's figure and names the page's in the run's problems (a second amount for one price)."""
         parsed = [self.parse(document) for document in documents]
         parsed.sort(key=lambda records: not (records and records[0].notes.get("source") == "api"))
-        records: dict[tuple[str, str, str], ScrapedPrice] = {}
-        for batch in parsed:
-            for record in batch:
-                records.setdefault((record.model, record.component, record.mode), record)
-        return list(records.values())
+        records: list[ScrapedPrice] = []
+        stated: dict[tuple[object, ...], Decimal] = {}
+        for record in (record for batch in parsed for record in batch):
+            line = (record.model, record.component, record.mode, record.tier_min_tokens, record.tier_max_tokens)
+            earlier = stated.setdefault(line, record.amount_per_mtok)
+            if earlier is not record.amount_per_mtok and _same_figure(earlier, record.amount_per_mtok):
+                continue  # the page rounds what the API states (0.03 for 0.030000000000000002)
+            records.append(record)
+        return records
 
     # --- the models API -------------------------------------------------------------------------
 
@@ -170,6 +177,13 @@ class DeepInfra(Scraper):
                         )
                     )
         return records
+
+
+def _same_figure(one: Decimal, other: Decimal) -> bool:
+    """Two statements of one price that differ only by rounding (within half a percent)."""
+    if one == other:
+        return True
+    return abs(one - other) <= max(abs(one), abs(other)) * Decimal("0.005")
 
 
 def _column(headers: list[str], pattern: re.Pattern[str]) -> int | None:

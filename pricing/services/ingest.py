@@ -157,9 +157,16 @@ def records_validate(records: Sequence[ScrapedPrice]) -> Validated:
         elif earlier.amount_per_mtok != record.amount_per_mtok:
             problems.append(
                 f"{_short(record.model)} {record.component}/{record.mode}: a second amount for one price "
-                f"({plain(record.amount_per_mtok)} beside {plain(earlier.amount_per_mtok)}); kept the first"
+                f"({plain(record.amount_per_mtok)}{_where(record)} beside "
+                f"{plain(earlier.amount_per_mtok)}{_where(earlier)}); kept the first"
             )
     return Validated(list(unique.values()), problems)
+
+
+def _where(record: ScrapedPrice) -> str:
+    """Which of a source's documents stated a figure, where its adapter says so (``notes["source"]``)."""
+    where = record.notes.get("source")
+    return f" in the {where}" if where else ""
 
 
 def _short(text: object, width: int = 80) -> str:

@@ -106,7 +106,7 @@ def test_it_prefers_the_api_and_adds_only_what_the_page_alone_has_when_both_are_
     records = DeepInfra().parse_all([document(fixture("pricing.html")), document(fixture("models.json"))])
     by_line = {(r.model, r.component): r for r in records}
 
-    assert len(records) == len(by_line)
+    assert len(records) == len(by_line)  # the page's rounded copies of the API's figures add nothing
     assert by_line[("deepseek-ai/DeepSeek-V3.2", "input")].notes["source"] == "api"
     assert by_line[("meta-llama/Llama-4-Maverick-17B-128E-Instruct-FP8", "output")].amount_per_mtok == Decimal("0.6")
     assert by_line[("google/gemma-3-4b-it", "input")].notes["source"] == "page"
@@ -149,3 +149,22 @@ def test_it_fails_loudly_on_a_page_without_the_token_tables():
 def test_it_refuses_a_document_that_is_neither_json_nor_html():
     with pytest.raises(ParseError, match="neither"):
         parse("Service Unavailable")
+
+
+def test_a_page_figure_that_disagrees_with_the_api_is_named_in_the_runs_problems_and_the_api_wins():
+    from pricing.services import records_validate
+
+    listed = {"id": "x/y", "metadata": {"context_length": 8192, "pricing": {"input_tokens": 0.2, "output_tokens": 0.6}}}
+    page = (
+        "<html><body><table><tr><th>Model</th><th>Context</th><th>$ per 1M input tokens</th>"
+        "<th>$ per 1M output tokens</th></tr>"
+        '<tr><td><a href="/x/y">x/y</a></td><td>8k</td><td>$0.25</td><td>$0.60</td></tr></table></body></html>'
+    )
+    records = DeepInfra().parse_all([document(page), document(api(listed))])
+    validated = records_validate(records)
+
+    kept = {(r.component, r.notes["source"]): r.amount_per_mtok for r in validated.records}
+    assert kept == {("input", "api"): Decimal("0.2"), ("output", "api"): Decimal("0.6")}
+    assert validated.problems == [
+        "x/y input/standard: a second amount for one price (0.25 in the page beside 0.2 in the api); kept the first"
+    ]
