@@ -22,16 +22,16 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from pricing import services
+from pricing import corpus, services
 from pricing.models import Model, Tokenizer, TokenizerMeasurement
 from pricing.tokenizers import TOKENIZERS, TokenizerUnavailable, count_text
 
 log = logging.getLogger(__name__)
 
-CORPUS_DIR = Path(__file__).resolve().parent / "corpus"
-# Language code -> corpus file. The files and their origin are described in corpus/README.md.
-CORPUS_FILES = {"en": "en.txt", "zh": "zh.txt", "code": "code.txt"}
-LANGUAGES = {"en": "English", "zh": "Chinese", "code": "source code"}
+CORPUS_DIR = corpus.CORPUS_DIR
+# Language code -> the corpus files measured for it (pricing/corpus/__init__.py, described in its README).
+CORPUS_FILES = {language.code: language.files for language in corpus.CORPUS}
+LANGUAGES = corpus.LANGUAGES
 RATIO_QUANTUM = Decimal("0.00001")
 
 
@@ -52,7 +52,10 @@ class CorpusText:
 
 
 def corpus_load(*, languages: Iterable[str] = (), corpus_dir: Path | None = None) -> list[CorpusText]:
-    """The reference texts for ``languages`` (default: all), with their SHA-256."""
+    """The reference texts for ``languages`` (default: all), with their SHA-256.
+
+    A language measured on several files (``en``: the five registers) reads them in order, joined by a
+    blank line, as one text: its name lists the files and its hash covers the joined bytes."""
     wanted = list(languages) or list(CORPUS_FILES)
     unknown = [lang for lang in wanted if lang not in CORPUS_FILES]
     if unknown:
@@ -60,9 +63,10 @@ def corpus_load(*, languages: Iterable[str] = (), corpus_dir: Path | None = None
     directory = corpus_dir or CORPUS_DIR
     texts = []
     for language in wanted:
-        path = directory / CORPUS_FILES[language]
-        data = path.read_bytes()
-        texts.append(CorpusText(language, path.name, data.decode("utf-8"), hashlib.sha256(data).hexdigest()))
+        parts = [(directory / name).read_bytes().strip(b"\n") for name in CORPUS_FILES[language]]
+        data = b"\n\n".join(parts) + b"\n"
+        name = "+".join(CORPUS_FILES[language])
+        texts.append(CorpusText(language, name, data.decode("utf-8"), hashlib.sha256(data).hexdigest()))
     return texts
 
 
@@ -245,6 +249,20 @@ CURATED_TOKENIZERS: dict[str, dict[str, Any]] = {
 }
 
 
+def _with_registers(ratios: dict[str, Any]) -> dict[str, Any]:
+    """A source's one English figure stands for every English register too, saying so."""
+    english = ratios.get("en")
+    if not english:
+        return dict(ratios)
+    filled = dict(ratios)
+    for register in corpus.REGISTERS:
+        filled.setdefault(
+            f"en-{register}",
+            {**english, "source": english["source"] + " The source gives one English figure, used for every register."},
+        )
+    return filled
+
+
 def _curated_fields(entry: dict[str, Any]) -> dict[str, Any]:
     english = entry["ratios"].get("en")
     if english:
@@ -254,7 +272,7 @@ def _curated_fields(entry: dict[str, Any]) -> dict[str, Any]:
             "chars_per_token": Decimal(english["chars_per_token"]) if english.get("chars_per_token") else None,
             "provenance": Tokenizer.Provenance.CURATED,
             "provenance_detail": english["source"],
-            "curated_ratios": entry["ratios"],
+            "curated_ratios": _with_registers(entry["ratios"]),
         }
     return {
         "name": entry["name"],
@@ -296,28 +314,47 @@ def tokenizers_sync() -> dict[str, Tokenizer]:
 # --- assignment ---------------------------------------------------------------------------------------
 
 # Provider facts: the tokenizer each creator documents or ships for a model family, matched on the
-# model's slug and name. First match wins, so the narrower patterns come first.
-MODEL_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(pattern), slug)
-    for pattern, slug in (
-        (r"claude.*opus[-. ]?4[-. ]?[7-9]\b", "anthropic-claude-4-7"),
-        (r"claude", "anthropic-claude"),
-        (r"gemini", "google-gemini"),
-        (r"kimi|moonshot", "moonshot-kimi"),
-        (r"(^|[^a-z])(chat)?glm", "zhipu-glm"),
-        (r"deepseek", "deepseek"),
-        (r"qwen[-. ]?3[-. ][56]\b", "qwen3-5"),
-        (r"qwen|qwq", "qwen"),
-        (r"llama[-. ]?3", "llama3"),
-        (
-            r"mistral[-. ]nemo|pixtral|ministral|mistral[-. ]small[-. ]?(3|2[4-9])|mistral[-. ]medium[-. ]?(3|2[5-9])"
-            r"|magistral|devstral|codestral[-. ]?2[5-9]",
-            "mistral-tekken",
-        ),
-        (r"gpt-oss|gpt-4o|chatgpt-4o|gpt-4\.[15]|gpt-5|(^|[^a-z0-9])o[134]($|[^a-z0-9])", "openai-o200k"),
-        (r"gpt-4|gpt-3\.5", "openai-cl100k"),
-    )
+# model's slug and name. First match wins, so the narrower patterns come first. Each entry says where
+# the fact comes from; that text becomes the model's ``tokenizer_rule`` (its provenance).
+_RULES: tuple[tuple[str, str, str], ...] = (
+    (r"claude.*opus[-. ]?4[-. ]?[7-9]\b", "anthropic-claude-4-7", "Anthropic: Opus 4.7 has a new tokenizer"),
+    (r"claude", "anthropic-claude", "Anthropic model"),
+    (r"gemini", "google-gemini", "Google Gemini model"),
+    (r"gemma", "google-gemini", "Gemma shares Gemini's SentencePiece vocabulary (Gemma 2 and 3 reports)"),
+    (r"kimi|moonshot", "moonshot-kimi", "Moonshot Kimi model"),
+    (r"(^|[^a-z])(chat)?glm", "zhipu-glm", "Zhipu GLM model"),
+    # Distilled models keep their base model's tokenizer, not DeepSeek's.
+    (r"distill[-. ]?llama", "llama3", "R1 distills keep the Llama 3 base's tokenizer"),
+    (r"distill[-. ]?qwen", "qwen", "R1 distills keep the Qwen 2.5 base's tokenizer"),
+    (r"deepseek", "deepseek", "DeepSeek model"),
+    (r"qwen[-. ]?3[-. ][56]\b", "qwen3-5", "Qwen 3.5/3.6 model"),
+    (r"qwen|qwq|qvq", "qwen", "Qwen model"),
+    (r"llama[-. ]?3", "llama3", "Llama 3.x model or fine-tune"),
+    (
+        r"mistral[-. ]?7b|mixtral|wizardlm[-. ]?2[-. ]?8x[-. ]?22b|mistral[-. ]large[-. ]?(2402|2407|2411)"
+        r"|pixtral[-. ]large|codestral[-. ]?(2405|22b)|codestral[-. ]mamba"
+        r"|mistral[-. ](small|medium|tiny)[-. ]?(2402|2312)",
+        "mistral-sentencepiece",
+        "mistral-common's model table (SentencePiece v1-v7); WizardLM-2 8x22B is a Mixtral 8x22B fine-tune",
+    ),
+    (
+        r"mistral[-. ]nemo|pixtral|ministral|voxtral|mistral[-. ]small[-. ]?(3|2[4-9])"
+        r"|mistral[-. ]medium[-. ]?(3|2[5-9])|magistral|devstral|codestral[-. ]?2[5-9]",
+        "mistral-tekken",
+        "Mistral model on Tekken (mistral-common)",
+    ),
+    (r"phi[-. ]?4[-. ]?(mini|multimodal)", "openai-o200k", "Phi-4-mini report: o200k_base, 200,064 tokens"),
+    (r"phi[-. ]?4", "openai-cl100k", "Phi-4 report: tiktoken cl100k_base, 100,352 tokens"),
+    (r"phi[-. ]?3[-. ]?small", "openai-cl100k", "Phi-3 report: phi-3-small uses tiktoken cl100k_base"),
+    (
+        r"gpt-oss|gpt-4o|chatgpt-4o|gpt-4\.[15]|gpt-5|(^|[^a-z0-9])o[134]($|[^a-z0-9])",
+        "openai-o200k",
+        "OpenAI model on o200k_base",
+    ),
+    (r"gpt-4|gpt-3\.5", "openai-cl100k", "OpenAI model on cl100k_base"),
 )
+MODEL_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), slug) for p, slug, _ in _RULES)
+_RULE_SOURCES = {p: source for p, _, source in _RULES}
 
 # Creators whose every model uses one tokenizer family (used when the name says nothing).
 CREATOR_RULES = {
@@ -339,6 +376,7 @@ HINT_RULES = {
     "qwen": "qwen",
     "qwen3": "qwen",
     "llama3": "llama3",
+    "gemma": "google-gemini",
 }
 
 
@@ -358,7 +396,10 @@ def tokenizer_resolve(
     text = f"{model_slug} {model_name}".lower()
     for pattern, slug in MODEL_RULES:
         if pattern.search(text):
-            return Resolved(slug, f"name rule {pattern.pattern[:80]}")
+            return Resolved(slug, f"name rule: {_RULE_SOURCES[pattern.pattern]}")
+    openai = _openai_table(model_slug) if creator.lower() in {"openai", ""} else None
+    if openai:
+        return openai
     if creator.lower() in CREATOR_RULES:
         return Resolved(CREATOR_RULES[creator.lower()], f"creator {creator.lower()}")
     for hint in hints:
@@ -366,6 +407,18 @@ def tokenizer_resolve(
         if hinted:
             return Resolved(hinted, f"source's tokenizer hint {hint.strip()!r}")
     return None
+
+
+def _openai_table(model_slug: str) -> Resolved | None:
+    """OpenAI's own model -> encoding table, as tiktoken ships it (embeddings, instruct and base models)."""
+    import tiktoken.model
+
+    try:
+        encoding = tiktoken.model.encoding_name_for_model(model_slug.lower())
+    except KeyError:
+        return None
+    slug = {"o200k_base": "openai-o200k", "cl100k_base": "openai-cl100k"}.get(encoding)
+    return Resolved(slug, f"tiktoken's OpenAI model table: {encoding}") if slug else None
 
 
 def tokenizer_slug_for(

@@ -11,9 +11,10 @@ No Django here: ``pricing.measurement`` stores what this module counts.
 Counting rule (documented in pricing/corpus/README.md):
 - tokens: the tokenizer's ids for the text as it is, no BOS/EOS or chat template added;
 - characters: Unicode code points after NFC normalisation, whitespace not counted;
-- words: each CJK character (Han, kana, hangul) counts as one word, as Chinese word counts are
-  conventionally given in characters; elsewhere a word is a whitespace-separated run that holds at
-  least one letter or digit (so "don't", "3.5" and "well-known" are one word, a lone "—" is none).
+- words: in scripts written without spaces (Han, kana; Thai, Lao, Myanmar, Khmer) each letter counts
+  as one word, as Chinese and Japanese word counts are conventionally given in characters;
+  elsewhere, Korean included, a word is a whitespace-separated run that holds at least one letter or
+  digit (so "don't", "3.5" and "well-known" are one word, a lone "—" is none).
 """
 
 from __future__ import annotations
@@ -32,10 +33,16 @@ from pathlib import Path
 
 # --- the counting rule ------------------------------------------------------------------------------
 
-_CJK = re.compile(
-    "[\u3040-\u30ff\u3100-\u312f\u31a0-\u31bf\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0002fa1f]"
+# Scripts written without spaces between words: each letter counts as one word. Han and kana (Chinese
+# and Japanese word counts are conventionally given in characters), and Thai, Lao, Myanmar and Khmer
+# (syllables run together; counting letters needs no dictionary). Hangul is NOT here: Korean puts
+# spaces between words (eojeol), so it is counted like any whitespace language.
+_UNSPACED = re.compile(
+    "[\u3040-\u30ff\u3100-\u312f\u31a0-\u31bf\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
+    "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff]"
 )
 _HAS_LETTER_OR_DIGIT = re.compile(r"[^\W_]")
+_COUNTED_CATEGORIES = frozenset({"Lo", "Lu", "Ll", "Lt", "Nd", "Nl", "No"})
 
 
 @dataclass(frozen=True)
@@ -47,9 +54,10 @@ class TextCounts:
 def count_text(text: str) -> TextCounts:
     """Words and characters of ``text`` by the rule in the module docstring."""
     normalized = unicodedata.normalize("NFC", text)
-    cjk_characters = len(_CJK.findall(normalized))
-    rest = _CJK.sub(" ", normalized)
-    words = cjk_characters + sum(1 for chunk in rest.split() if _HAS_LETTER_OR_DIGIT.search(chunk))
+    # Marks and modifiers inside those scripts (Thai vowel signs, the kana prolonged-sound mark) are no word.
+    letters = sum(1 for ch in _UNSPACED.findall(normalized) if unicodedata.category(ch) in _COUNTED_CATEGORIES)
+    rest = _UNSPACED.sub(" ", normalized)
+    words = letters + sum(1 for chunk in rest.split() if _HAS_LETTER_OR_DIGIT.search(chunk))
     characters = sum(1 for ch in normalized if not ch.isspace())
     return TextCounts(words=words, characters=characters)
 
@@ -233,6 +241,19 @@ def _tekken_loader() -> LoadedTokenizer:
     )
 
 
+def _mistral_sentencepiece_loader() -> LoadedTokenizer:
+    # Mistral's SentencePiece vocabularies v1, v2, v3 and v7 hold the same text pieces (later ones add
+    # control tokens only) and count every corpus text the same; we run v3, the one mistral-common
+    # gives Mistral Large 2407, Mixtral 8x22B and Codestral 22B.
+    path = _data_file("mistral-common", "data/mistral_instruct_tokenizer_240323.model.v3")
+    _require("sentencepiece", "sentencepiece")
+    import sentencepiece
+
+    processor = sentencepiece.SentencePieceProcessor(model_file=str(path))
+    version = f"sentencepiece=={importlib.metadata.version('sentencepiece')} " + _version("mistral-common", path)
+    return LoadedTokenizer("mistral-sentencepiece", version, lambda text: list(processor.encode(text)))
+
+
 # The registry: adding a tokenizer is one entry here (and, if it needs a package, one line in
 # requirements-tokenizers.txt). Slugs are stable: Tokenizer rows and measurements key on them.
 TOKENIZERS: dict[str, TokenizerSpec] = {
@@ -276,6 +297,13 @@ TOKENIZERS: dict[str, TokenizerSpec] = {
             "mistral-common",
             "Mistral NeMo, Small 3, Medium 3, Pixtral, Ministral, Codestral 25, Devstral, Magistral",
             _tekken_loader,
+        ),
+        TokenizerSpec(
+            "mistral-sentencepiece",
+            "Mistral SentencePiece (v1-v7)",
+            "mistral-common",
+            "Mistral 7B, Mixtral 8x7B and 8x22B, Mistral Large 2402/2407/2411, Codestral 22B, Mistral Small 2402",
+            _mistral_sentencepiece_loader,
         ),
     )
 }

@@ -16,7 +16,7 @@ from django.db.models import Exists, F, Max, OrderBy, OuterRef, Prefetch, Q, Que
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from pricing import units
+from pricing import corpus, units
 from pricing.models import (
     ExchangeRate,
     Model,
@@ -40,8 +40,8 @@ from pricing.tokenizers import count_text
 T = TypeVar("T")
 BASE_CURRENCY = "USD"
 UNITS = ("mtok", "mwords")
-# Languages whose words per token we measure (pricing/corpus): English prose, Chinese prose, source code.
-LANGUAGES = {"en": "English", "zh": "Chinese", "code": "source code"}
+# Languages (and English registers) whose words per token we measure: pricing/corpus is the one list.
+LANGUAGES = corpus.LANGUAGES
 
 
 class UnknownCurrency(ValueError):

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import CommandError, call_command
 
-from pricing import measurement, selectors, tasks, units
+from pricing import corpus, measurement, selectors, tasks, units
 from pricing.measurement import tokenizer_assign, tokenizer_slug_for, tokenizers_measure
 from pricing.models import Tokenizer, TokenizerMeasurement
 from tests.factories import ModelFactory, OfferingFactory, PriceFactory, TokenizerFactory
@@ -18,11 +18,33 @@ pytestmark = pytest.mark.django_db
 MOMENT = dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.UTC)
 
 
+REGISTER_TEXTS = {
+    "en-narrative.txt": "Hello world. The quick brown fox jumps over the lazy dog.\n",
+    "en-news.txt": "The council voted eleven to four on Monday.\n",
+    "en-technical.txt": "Open the settings window and select the Backup tab.\n",
+    "en-legal.txt": "Either party may terminate this agreement.\n",
+    "en-conversation.txt": "- Are you coming on Saturday?\n- I think so.\n",
+}
+OTHER_TEXTS = {
+    "zh.txt": "你好，世界。敏捷的棕色狐狸跳过了懒狗。\n",
+    "ja.txt": "こんにちは、世界。\n",
+    "ko.txt": "안녕하세요 세계\n",
+    "hi.txt": "नमस्ते दुनिया\n",
+    "ar.txt": "مرحبا بالعالم\n",
+    "ru.txt": "Привет, мир.\n",
+    "de.txt": "Hallo Welt.\n",
+    "fr.txt": "Bonjour le monde.\n",
+    "es.txt": "Hola mundo.\n",
+    "pt.txt": "Olá mundo.\n",
+    "hu.txt": "Helló világ.\n",
+    "code.txt": "def f(x):\n    return x + 1\n",
+}
+
+
 @pytest.fixture
 def corpus_dir(tmp_path):
-    (tmp_path / "en.txt").write_text("Hello world. The quick brown fox jumps over the lazy dog.\n", encoding="utf-8")
-    (tmp_path / "zh.txt").write_text("你好，世界。敏捷的棕色狐狸跳过了懒狗。\n", encoding="utf-8")
-    (tmp_path / "code.txt").write_text("def f(x):\n    return x + 1\n", encoding="utf-8")
+    for name, text in {**REGISTER_TEXTS, **OTHER_TEXTS}.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
     return tmp_path
 
 
@@ -31,21 +53,33 @@ def measure(corpus_dir, **kwargs):
 
 
 def test_it_stores_tokens_words_characters_and_provenance(corpus_dir):
-    result = measure(corpus_dir, languages=["en"])
+    result = measure(corpus_dir, languages=["en-narrative"])
 
     assert result.created == 1
     row = TokenizerMeasurement.objects.get()
-    assert (row.language, row.tokens, row.words, row.characters) == ("en", 13, 11, 47)
+    assert (row.language, row.tokens, row.words, row.characters) == ("en-narrative", 13, 11, 47)
     assert row.words_per_token == Decimal("0.84615")
     assert row.chars_per_token == Decimal("3.61538")
     assert row.tokenizer_version.startswith("tiktoken==")
-    assert row.corpus_name == "en.txt"
+    assert row.corpus_name == "en-narrative.txt"
     assert len(row.corpus_sha256) == 64
     assert row.measured_at == MOMENT
+
+
+def test_the_default_english_figure_is_the_five_registers_together(corpus_dir):
+    measure(corpus_dir, languages=["en", *(f"en-{r}" for r in corpus.REGISTERS)])
+
+    rows = {m.language: m for m in TokenizerMeasurement.objects.all()}
+    mix = rows["en"]
+    assert mix.corpus_name == "+".join(f"en-{r}.txt" for r in corpus.REGISTERS)
+    # Words and characters add up exactly; tokens nearly (the blank lines between registers are tokens too).
+    assert mix.words == sum(rows[f"en-{r}"].words for r in corpus.REGISTERS) == 42
+    assert mix.characters == sum(rows[f"en-{r}"].characters for r in corpus.REGISTERS)
+    assert 0 <= mix.tokens - sum(rows[f"en-{r}"].tokens for r in corpus.REGISTERS) <= 4
     tokenizer = Tokenizer.objects.get(slug="openai-o200k")
     assert tokenizer.provenance == "measured"
-    assert tokenizer.words_per_token == Decimal("0.84615")
-    assert "en.txt" in tokenizer.provenance_detail
+    assert tokenizer.words_per_token == mix.words_per_token
+    assert "en-narrative.txt+en-news.txt" in tokenizer.provenance_detail
     assert "2026-11-01" in tokenizer.provenance_detail
 
 
@@ -56,14 +90,14 @@ def test_it_changes_nothing_when_measuring_unchanged_inputs_again(corpus_dir):
 
     again = tokenizers_measure(slugs=["openai-o200k"], corpus_dir=corpus_dir, now=MOMENT + dt.timedelta(days=3))
 
-    assert (again.created, again.unchanged, again.tokenizers_updated) == (0, 3, 0)
+    assert (again.created, again.unchanged, again.tokenizers_updated) == (0, len(corpus.LANGUAGES), 0)
     assert list(TokenizerMeasurement.objects.values()) == before
     assert Tokenizer.objects.values().get(slug="openai-o200k") == tokenizer_before
 
 
-def test_it_measures_again_when_the_corpus_changes(corpus_dir):
+def test_it_measures_again_when_a_register_of_the_mix_changes(corpus_dir):
     measure(corpus_dir, languages=["en"])
-    (corpus_dir / "en.txt").write_text("A different text, longer than the first one was.\n", encoding="utf-8")
+    (corpus_dir / "en-legal.txt").write_text("A different text, longer than the first one was.\n", encoding="utf-8")
 
     result = measure(corpus_dir, languages=["en"])
 
@@ -92,10 +126,15 @@ def test_it_measures_the_shipped_corpus_in_every_language():
     result = tokenizers_measure(slugs=["openai-o200k"], now=MOMENT)
 
     by_language = {m.language: m for m in result.measurements}
-    assert set(by_language) == {"en", "zh", "code"}
-    assert by_language["en"].words > 2000
-    assert by_language["zh"].characters > 3000
-    assert by_language["en"].words_per_token != by_language["zh"].words_per_token
+    assert set(by_language) == set(corpus.LANGUAGES)
+    assert len(set(corpus.PARALLEL)) >= 12
+    assert by_language["en"].words > 700
+    assert by_language["zh"].characters > 1000
+    # Same content, so Hungarian's fewer, longer words and Hindi's script both cost more tokens per word.
+    assert by_language["hu"].words_per_token < by_language["en"].words_per_token
+    assert by_language["hi"].words_per_token < by_language["en"].words_per_token
+    for language in corpus.PARALLEL:
+        assert by_language[language].tokens > 0
 
 
 # --- per-words figures -------------------------------------------------------------------------------
@@ -198,7 +237,7 @@ def test_the_methodology_table_lists_every_tokenizer_in_two_queries(corpus_dir, 
     measurement.tokenizers_sync()
     with django_assert_max_num_queries(2):
         table = {t.slug: [m.language for m in t.measurements.all()] for t in selectors.tokenizers_with_measurements()}
-    assert table["openai-o200k"] == ["code", "en", "zh"]
+    assert table["openai-o200k"] == sorted(corpus.LANGUAGES)
     assert table["google-gemini"] == []
 
 
@@ -293,5 +332,5 @@ def test_the_task_measures_and_assigns(monkeypatch):
     # One tokenizer is enough to show the task calls both services; all of them is the command's job.
     monkeypatch.setattr(measurement, "TOKENIZERS", {"openai-o200k": measurement.TOKENIZERS["openai-o200k"]})
     result = tasks.measure_tokenizers()
-    assert result["created"] == 3
+    assert result["created"] == len(corpus.LANGUAGES)
     assert result["models_assigned"] == 1
