@@ -151,7 +151,7 @@ def subscription_clean(subscription: WebhookSubscription) -> None:
     problem = target_url_problem(subscription.target_url or "")
     if problem:
         raise ValidationError({"target_url": problem})
-    subscription.providers = [p.lower() for p in _filter_list(subscription.providers, what="providers")]
+    subscription.providers = sorted({p.lower() for p in _filter_list(subscription.providers, what="providers")})
     subscription.model_ids = _filter_list(subscription.model_ids, what="models")
     subscription.components = _filter_list(subscription.components, what="components", allowed=COMPONENTS)
     percent = subscription.min_change_percent
