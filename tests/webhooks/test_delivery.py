@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -246,3 +247,21 @@ def test_a_first_price_is_an_added_event_and_a_restated_price_is_none(receiver, 
     [event] = received.events
     assert event["type"] == "price.added" and event["old"] is None and event["change_percent"] is None
     assert json.loads(received.body)["type"] == "price.changes"
+
+
+def test_the_readmes_verification_snippet_verifies_a_real_delivery(receiver, publish, subscribe):
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    webhooks_section = readme[readme.index("## Webhooks") :]
+    snippet = webhooks_section[webhooks_section.index("```python") + len("```python") :]
+    namespace: dict[str, object] = {}
+    exec(snippet[: snippet.index("```")], namespace)
+    verify = namespace["verify"]
+    publish(rec("deepseek-chat", "0.27"))
+    subscription = subscribe()
+    publish(rec("deepseek-chat", "0.28"))
+
+    [received] = receiver.requests
+    header = received.headers["x-tokenprices-signature"]
+    assert verify(subscription.secret, header, received.body)
+    assert not verify(subscription.secret, header, received.body.replace(b"0.28", b"0.01"))
+    assert not verify("not the secret", header, received.body)
