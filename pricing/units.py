@@ -64,6 +64,23 @@ _SCALED_UNIT = re.compile(r"(?:per|/)\s*([0-9][0-9,.]*)\s*([kmb])?\b", re.IGNORE
 _FREE = re.compile(r"^\s*(free|免费|0)\s*$", re.IGNORECASE)
 
 
+_SCIENTIFIC = re.compile(r"(?<![0-9A-Za-z_.\-])([0-9]+(?:\.[0-9]+)?[eE][+-]?[0-9]{1,3})(?![0-9A-Za-z_.])")
+
+
+def plain(amount: Decimal) -> str:
+    """A Decimal in plain digits, never in scientific notation: ``1.4E-7`` -> ``0.00000014``."""
+    text = f"{amount:f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text or "0"
+
+
+def plain_figures(text: str) -> str:
+    """A text with every number written in scientific notation spelled in plain digits, so a price kept
+    as a source printed it (``$1.4E-7 / token``) reads ``$0.00000014 / token``."""
+    return _SCIENTIFIC.sub(lambda match: plain(Decimal(match.group(1))), text)
+
+
 def to_decimal(text: str | int | Decimal) -> Decimal:
     """Read a number exactly; accepts thousands separators. Rejects floats by type."""
     if isinstance(text, float):  # pragma: no cover - guarded by typing, kept as a tripwire

@@ -203,7 +203,7 @@ class LiteLLM(Scraper):
             tier_max_tokens=tier_max,
             # Plain digits: 1e-05 per token is 10 per 1M, not Decimal('1E+1').
             amount_per_mtok=Decimal(decimal_to_str(per_token_to_mtok(value))),
-            original=f"${value} / token",
+            original=f"${decimal_to_str(value)} / token",  # plain digits, never 1.5E-7
             excerpt=f'"{base.model}": {{"{field}": {value}}}'[:200],
         )
 

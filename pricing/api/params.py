@@ -205,6 +205,15 @@ class EstimateParams(PageParams, FilterParams, DisplayParams):
     """A workload, in tokens, in words (through each offering's words-per-token ratio) or as a text."""
 
     unit = None  # type: ignore[assignment]  # an estimate is a cost, not a price per unit (DRF drops the field)
+    requests = serializers.IntegerField(
+        required=False,
+        default=1,
+        min_value=1,
+        max_value=selectors.MAX_REQUESTS,
+        help_text="Requests a month (1 to "
+        f"{selectors.MAX_REQUESTS:,}; default 1). Every count below is per request: each request is priced at the "
+        "tier its own prompt falls in, and `total` is all the requests.",
+    )
     input_tokens = token_count("Prompt tokens read at the input price")
     cached_input_tokens = token_count("Prompt tokens read from the cache")
     cache_write_5m_tokens = token_count("Prompt tokens written to a 5-minute cache")

@@ -406,8 +406,11 @@ class SourceViewSet(CatalogueView):
 @extend_schema_view(
     list=extend_schema(
         summary="Estimate a workload (query parameters)",
-        description="Offerings ranked by the total cost of a workload, each with its breakdown and the prompt-length "
-        "tier that applied. Words become tokens through each offering's words-per-token ratio in `language`, "
+        description="Offerings ranked by the total cost of a workload of `requests` (a month; default 1) requests, "
+        "each with one request's breakdown and the prompt-length tier that applied: every count is per request and "
+        "the tier comes from one request's prompt, never from the month's total. `per_request_total` is one "
+        "request's cost, `total` all of them. Offerings whose context window cannot hold one request "
+        "(`fits_context: false`) come after those that can. Words become tokens through each offering's words-per-token ratio in `language`, "
         "rounded up to whole tokens; a `text` has its words counted (each CJK character is one word) and added "
         "to `input_words`. Each result's `tokens` gives the workload in tokens it was priced at. Offerings "
         "lacking a price the workload needs come last with `complete: false`.",
@@ -441,6 +444,7 @@ class EstimateViewSet(ApiView):
         rates = params.rates_for(currency=display.currency, as_of=as_of)
         text_words = selectors.text_words(values.get("text") or "")
         spec = selectors.WorkloadSpec(
+            requests=values["requests"],
             input_tokens=values["input_tokens"],
             cached_input_tokens=values["cached_input_tokens"],
             cache_write_5m_tokens=values["cache_write_5m_tokens"],
@@ -451,6 +455,7 @@ class EstimateViewSet(ApiView):
             mode=display.mode,
         )
         workload = {
+            "requests": spec.requests,
             "input_tokens": spec.input_tokens,
             "cached_input_tokens": spec.cached_input_tokens,
             "cache_write_5m_tokens": spec.cache_write_5m_tokens,

@@ -7,9 +7,15 @@ from urllib.parse import urlencode
 
 from django import template
 
+from pricing import units
+
 register = template.Library()
 
-SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "CNY": "¥", "JPY": "¥"}
+# Unambiguous signs only: "¥" alone is both the yuan and the yen, so each gets its country prefix.
+# Any other currency is written as its ISO code after the amount.
+SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "CNY": "CN¥", "JPY": "JP¥"}
+
+
 
 
 def _significant(amount: Decimal) -> Decimal:
@@ -40,6 +46,18 @@ def money(amount: Decimal | None, currency: str = "USD") -> str:
 
 
 @register.filter
+def money_exact(amount: Decimal | None, currency: str = "USD") -> str:
+    """Every digit we store, at least the cents: a change smaller than ``money``'s rounding still shows
+    ($0.1375 → $0.138, where ``money`` writes $0.138 twice)."""
+    if amount is None or amount == "":
+        return "—"
+    whole_part, _, fraction = f"{Decimal(amount):,f}".partition(".")
+    text = f"{whole_part}.{fraction.rstrip('0').ljust(2, '0')}"
+    symbol = SYMBOLS.get(currency)
+    return f"{symbol}{text}" if symbol else f"{text} {currency}"
+
+
+@register.filter
 def plain_amount(amount: Decimal | None) -> str:
     """An amount without a currency sign, for data attributes and tables of numbers."""
     if amount is None:
@@ -49,15 +67,17 @@ def plain_amount(amount: Decimal | None) -> str:
 
 @register.filter
 def tokens(count: int | Decimal | None) -> str:
-    """1000000 -> ``1M``, 128000 -> ``128K``; exact counts elsewhere."""
-    if count is None:
+    """A token count (a context window, a tier bound) written one way everywhere: exact, with thousands
+    separators (``128,000``, ``131,072``, ``1,048,576``), so two sizes never look alike when they differ."""
+    if count is None or count == "":
         return "—"
-    number = int(count)
-    if number >= 1_000_000 and number % 100_000 == 0:
-        return f"{Decimal(number) / 1_000_000:f}".rstrip("0").rstrip(".") + "M"
-    if number >= 1_000 and number % 1_000 == 0:
-        return f"{number // 1000}K"
-    return f"{number:,}"
+    return f"{int(count):,}"
+
+
+@register.filter
+def as_printed(text: str | None) -> str:
+    """A price as its source printed it, with any scientific notation spelled in plain digits."""
+    return units.plain_figures(str(text)) if text else ""
 
 
 @register.filter

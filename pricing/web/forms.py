@@ -3,10 +3,12 @@ not validate falls back to its default and the page says so (``read_params``), n
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 
 from pricing import selectors, units
 from providers.base import MODES
@@ -23,11 +25,11 @@ SORT_CHOICES = [
 DIR_CHOICES = [("asc", "cheapest first"), ("desc", "dearest first")]
 CONTEXT_CHOICES = [
     (0, "any"),
-    (8_000, "≥ 8K"),
-    (32_000, "≥ 32K"),
-    (128_000, "≥ 128K"),
-    (200_000, "≥ 200K"),
-    (1_000_000, "≥ 1M"),
+    (8_000, "≥ 8,000 tokens"),
+    (32_000, "≥ 32,000 tokens"),
+    (128_000, "≥ 128,000 tokens"),
+    (200_000, "≥ 200,000 tokens"),
+    (1_000_000, "≥ 1,000,000 tokens"),
 ]
 OPEN_WEIGHTS_CHOICES = [("", "either"), ("yes", "open weights"), ("no", "closed weights")]
 PER_PAGE_CHOICES = [("50", "50"), ("100", "100"), ("500", "500"), ("all", "all")]
@@ -51,8 +53,28 @@ def ratio_field_clean(value: str) -> tuple[int, int]:
         raise forms.ValidationError(str(exc)) from exc
 
 
+# The first day an ``as_of`` may name: no price we hold is older.
+FIRST_AS_OF = dt.date(2020, 1, 1)
+
+
+def as_of_moment(day: dt.date | None) -> dt.datetime | None:
+    """The moment an ``as_of`` date stands for, as the API reads it: the end of that day, UTC. None
+    (prices now) for no date or today, so today's page is the ordinary, cached one."""
+    if not day or day >= timezone.now().date():
+        return None
+    return dt.datetime.combine(day, dt.time.max, tzinfo=dt.UTC)
+
+
 class DisplayFields(forms.Form):
     """How amounts are shown: shared by every page that prints prices."""
+
+    as_of = forms.DateField(
+        required=False,
+        label="Prices on",
+        input_formats=["%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text="Leave empty for today's prices.",
+    )
 
     unit = forms.ChoiceField(choices=UNIT_CHOICES, initial="mtok", required=False, widget=forms.RadioSelect)
     currency = forms.ChoiceField(choices=[("USD", "USD")], initial="USD", required=False)
@@ -63,6 +85,18 @@ class DisplayFields(forms.Form):
         super().__init__(*args, **kwargs)
         if currencies:
             _choices(self, "currency", [(c, c) for c in currencies])
+        today = timezone.now().date()
+        self.fields["as_of"].widget.attrs.update(min=FIRST_AS_OF.isoformat(), max=today.isoformat())
+
+    def clean_as_of(self) -> dt.date | None:
+        day: dt.date | None = self.cleaned_data.get("as_of")
+        if day is None:
+            return None
+        if day > timezone.now().date():
+            raise forms.ValidationError("Prices after today are not known yet.")
+        if day < FIRST_AS_OF:
+            raise forms.ValidationError(f"We hold no prices before {FIRST_AS_OF.isoformat()}.")
+        return day
 
 
 class LeaderboardForm(DisplayFields):
@@ -111,16 +145,29 @@ class LeaderboardForm(DisplayFields):
 
 
 class WorkloadFields(DisplayFields):
-    """A workload in tokens, words or pasted text, split into input, cached input and output."""
+    """A workload: ``requests`` a month, each of input, cached input and output in tokens, words or a
+    pasted text. Counts are per request, so a long-context tier applies only to requests that long."""
 
     amount_unit = forms.ChoiceField(
         choices=AMOUNT_UNIT_CHOICES, initial="tokens", required=False, widget=forms.RadioSelect, label="Count in"
     )
-    input = forms.IntegerField(min_value=0, max_value=MAX_TOKENS, initial=1_000_000, required=False, label="Input")
-    cached_input = forms.IntegerField(
-        min_value=0, max_value=MAX_TOKENS, initial=0, required=False, label="Cached input"
+    requests = forms.IntegerField(
+        min_value=1,
+        max_value=selectors.MAX_REQUESTS,
+        initial=1,
+        required=False,
+        label="Requests a month",
+        widget=forms.NumberInput(attrs={"min": 1, "inputmode": "numeric"}),
     )
-    output = forms.IntegerField(min_value=0, max_value=MAX_TOKENS, initial=1_000_000, required=False, label="Output")
+    input = forms.IntegerField(
+        min_value=0, max_value=MAX_TOKENS, initial=10_000, required=False, label="Input per request"
+    )
+    cached_input = forms.IntegerField(
+        min_value=0, max_value=MAX_TOKENS, initial=0, required=False, label="Cached input per request"
+    )
+    output = forms.IntegerField(
+        min_value=0, max_value=MAX_TOKENS, initial=2_000, required=False, label="Output per request"
+    )
     text = forms.CharField(
         max_length=MAX_TEXT_CHARS,
         required=False,

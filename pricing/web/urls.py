@@ -1,12 +1,12 @@
 from django.urls import path
 
-from pricing.web import feeds, views
+from pricing.web import calculator, feeds, views
 
 app_name = "web"
 
 urlpatterns = [
     path("", views.leaderboard, name="leaderboard"),
-    path("calculator/", views.calculator, name="calculator"),
+    path("calculator/", calculator.calculator, name="calculator"),
     path("compare/", views.compare, name="compare"),
     path("models/<slug:slug>/", views.model_detail, name="model"),
     path("providers/", views.providers_index, name="providers"),

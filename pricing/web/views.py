@@ -20,7 +20,6 @@ from pricing import selectors, units
 from pricing.models import Model, Provider, Source, TokenizerMeasurement, tier_label
 from pricing.web import charts
 from pricing.web.forms import (
-    CalculatorForm,
     ChangesForm,
     CompareForm,
     LeaderboardForm,
@@ -128,48 +127,19 @@ def _workload_spec(params: Params) -> selectors.WorkloadSpec:
         counts["input"] = selectors.text_words(params["text"])
     if params["amount_unit"] == "tokens":
         return selectors.WorkloadSpec(
+            requests=params["requests"],
             input_tokens=counts["input"],
             cached_input_tokens=counts["cached_input"],
             output_tokens=counts["output"],
             mode=params["mode"],
         )
     return selectors.WorkloadSpec(
+        requests=params["requests"],
         input_words=counts["input"],
         cached_input_words=counts["cached_input"],
         output_words=counts["output"],
         mode=params["mode"],
     )
-
-
-@require_safe
-@_cached_by_prices
-def calculator(request: HttpRequest) -> HttpResponse:
-    params = read_params(
-        CalculatorForm, request.GET, providers=_provider_choices(), currencies=selectors.known_currencies()
-    )
-    display = _display(params)
-    text_words = selectors.text_words(params["text"])
-    if params["amount_unit"] == "text" and not text_words:
-        params.notices.append("Paste some text to count its words; counting the numbers below as words meanwhile.")
-        params.values["amount_unit"] = "words"
-    offerings = selectors.offerings_with_price_lines(
-        providers=[params["provider"]] if params["provider"] else [], q=params["q"], mode=params["mode"]
-    )
-    results = selectors.workload_estimates(
-        offerings, spec=_workload_spec(params), display=display, rates=selectors.rates_on()
-    )
-    limit = len(results) if params["limit"] == "all" else int(params["limit"])
-    example_words = units.tokens_to_words(1_000_000)
-    context = {
-        "params": params,
-        "form": params.form,
-        "display": display,
-        "results": results[:limit],
-        "total": len(results),
-        "example_words": example_words,
-        "text_words": text_words,
-    }
-    return render(request, _template(request, "pricing/calculator.html", "pricing/_calculator_results.html"), context)
 
 
 @require_safe

@@ -95,13 +95,13 @@ def test_each_result_shows_the_tokens_per_component_it_was_priced_at(api):
 
 
 def calculator_row(body: str, model_id: str) -> str:
-    match = re.search(rf'<tr data-offering="{re.escape(model_id)}">(.*?)</tr>', body, re.DOTALL)
+    match = re.search(rf'<tr data-offering="{re.escape(model_id)}"[^>]*>(.*?)</tr>', body, re.DOTALL)
     assert match, f"no calculator row for {model_id}"
     return match.group(1)
 
 
 def calculator_total(body: str, model_id: str) -> str:
-    cell = re.search(r'data-col="total"><strong>([^<]+)</strong>', calculator_row(body, model_id))
+    cell = re.search(r'data-col="total"[^>]*><strong>([^<]+)</strong>', calculator_row(body, model_id))
     assert cell
     return cell.group(1)
 
@@ -139,7 +139,7 @@ def test_a_chinese_text_counts_each_han_character_as_a_word(api, client):
 
     assert body["workload"]["text_words"] == 6
     assert body["results"][0]["tokens"]["input"] == 8  # 6 / 0.75
-    assert "A text of 6 words" in page and "8 × $1.00" in page
+    assert "a text of 6 words" in page and "8 × $1.00" in page
 
 
 def test_a_text_and_input_words_are_converted_together(api):
@@ -186,4 +186,93 @@ def test_a_words_estimate_in_another_language_runs_a_constant_number_of_queries(
         priced("other", [("input", "1", None)], model=ModelFactory(tokenizer=TokenizerFactory()))
     with django_assert_max_num_queries(len(few.captured_queries)):
         # Another URL for the same estimate: the first answer is cached under its own.
+        assert api.get(url + "&offset=0").json()["count"] == 11
+
+
+@pytest.fixture
+def gemini_pro():
+    """gemini-2.5-pro's two prompt tiers: $1.25 / $10 up to 200K prompt tokens, $2.50 / $15 beyond."""
+    offering = OfferingFactory(provider_model_id="gemini-2.5-pro", context_window=1_048_576)
+    for component, amount, low, high in (
+        ("input", "1.25", None, 200_000),
+        ("input", "2.50", 200_001, None),
+        ("output", "10", None, 200_000),
+        ("output", "15", 200_001, None),
+    ):
+        PriceFactory(
+            offering=offering,
+            component=component,
+            amount_per_mtok=Decimal(amount),
+            tier_min_tokens=low,
+            tier_max_tokens=high,
+        )
+    return offering
+
+
+def test_it_prices_a_month_of_requests_each_at_its_own_tier(api, gemini_pro):
+    body = api.get("/api/v1/estimate/?requests=1000&input_tokens=10000&output_tokens=2000").json()
+    row = body["results"][0]
+
+    assert (row["total"], row["per_request_total"], row["requests"]) == (32.5, 0.0325, 1000)
+    assert [(b["component"], b["tokens"], b["cost"], b["total_tokens"], b["total_cost"]) for b in row["breakdown"]] == [
+        ("input", 10000, 0.0125, 10_000_000, 12.5),
+        ("output", 2000, 0.02, 2_000_000, 20),
+    ]
+    assert row["breakdown"][0]["tier_max_tokens"] == 200000
+    assert (row["context_window"], row["fits_context"]) == (1048576, True)
+    assert body["workload"]["requests"] == 1000 and body["workload"]["input_tokens"] == 10000
+
+
+def test_a_json_post_takes_the_same_requests(api, gemini_pro):
+    body = api.post(
+        "/api/v1/estimate/", {"requests": 1000, "input_tokens": 10000, "output_tokens": 2000}, format="json"
+    ).json()
+
+    assert body["results"][0]["total"] == 32.5
+
+
+def test_without_requests_the_workload_is_one_request_as_before(api, gemini_pro):
+    row = api.get("/api/v1/estimate/?input_tokens=300000&output_tokens=2000").json()["results"][0]
+
+    assert row["requests"] == 1
+    assert row["total"] == row["per_request_total"] == 0.78  # the long-context tier: one 300K-token prompt
+    assert row["breakdown"][0]["total_cost"] == row["breakdown"][0]["cost"] == 0.75
+
+
+def test_a_request_too_long_for_the_context_window_ranks_after_ones_that_fit(api, gemini_pro):
+    priced("short", [("input", "0.1", None), ("output", "0.2", None)])  # 128,000-token window
+
+    rows = api.get("/api/v1/estimate/?input_tokens=300000&output_tokens=1000").json()["results"]
+
+    assert [(r["model_id"], r["fits_context"]) for r in rows] == [("gemini-2.5-pro", True), ("short", False)]
+
+
+@pytest.mark.parametrize("bad", ["0", "-1", "1.5", "many", "1000000001"])
+def test_a_bad_request_count_is_a_400_naming_it(api, gemini_pro, bad):
+    response = api.get(f"/api/v1/estimate/?requests={bad}&input_tokens=10")
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["requests"]
+
+
+def test_the_schema_documents_requests_and_the_new_totals(api):
+    schema = api.get("/api/schema/?format=json").json()
+
+    parameters = {p["name"]: p for p in schema["paths"]["/api/v1/estimate/"]["get"]["parameters"]}
+    assert parameters["requests"]["schema"]["minimum"] == 1
+    body = schema["components"]["schemas"]["EstimateParams"]["properties"]
+    assert body["requests"]["default"] == 1
+    estimate = schema["components"]["schemas"]["Estimate"]["properties"]
+    assert {"per_request_total", "requests", "fits_context", "context_window"} <= set(estimate)
+    assert {"total_tokens", "total_cost"} <= set(schema["components"]["schemas"]["CostLine"]["properties"])
+
+
+def test_an_estimate_of_many_requests_runs_a_constant_number_of_queries(api, gemini_pro, django_assert_num_queries):
+    url = "/api/v1/estimate/?requests=1000&input_tokens=10000&output_tokens=2000"
+    # The change stamp, the exchange rates (two), offerings with their tokenizers, their prices.
+    with django_assert_num_queries(4) as few:
+        api.get(url)
+    for index in range(10):
+        priced(f"more-{index}", [("input", "1", None), ("output", "2", None)])
+    with django_assert_num_queries(len(few.captured_queries)):
         assert api.get(url + "&offset=0").json()["count"] == 11

@@ -49,7 +49,7 @@ def test_it_converts_words_and_pasted_text_to_tokens(client, priced):
     text = client.get("/calculator/?amount_unit=text&text=one+two+three&output=0").content.decode()
 
     assert "1,000,000 × $1.00" in words
-    assert "A text of 3 words" in text and "4 × $1.00" in text
+    assert "a text of 3 words" in text and "4 × $1.00" in text
 
 
 def test_it_explains_bad_calculator_input_instead_of_failing(client, priced):
