@@ -17,8 +17,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from pricing import selectors, units
-from pricing.models import Model, Provider, Source, TokenizerMeasurement, tier_label
+from pricing.models import Model, Provider, Source, tier_label
 from pricing.web import charts
+from pricing.web import methodology as methodology_tables
 from pricing.web.forms import (
     ChangesForm,
     CompareForm,
@@ -294,20 +295,17 @@ def changes(request: HttpRequest) -> HttpResponse:
 @require_safe
 def methodology(request: HttpRequest) -> HttpResponse:
     sources = Source.objects.select_related("provider").order_by("-trust_rank", "slug")
-    tokenizers = []
-    for tokenizer in selectors.tokenizers_with_measurements():
-        latest: dict[str, TokenizerMeasurement] = {}
-        for measurement in tokenizer.measurements.all():  # newest first per language
-            latest.setdefault(measurement.language, measurement)
-        curated = tokenizer.curated_ratios or {}
-        tokenizer.by_language = [  # type: ignore[attr-defined]
-            (code, latest.get(code), curated.get(code)) for code in selectors.LANGUAGES
-        ]
-        tokenizers.append(tokenizer)
+    rows = methodology_tables.tokenizer_rows(list(selectors.tokenizers_with_measurements()))
     context = {
         "sources": sources,
-        "tokenizers": tokenizers,
+        "tokenizer_rows": rows,
         "languages": selectors.LANGUAGES,
+        "english_headers": methodology_tables.headers(methodology_tables.english_codes()),
+        "other_headers": methodology_tables.headers(methodology_tables.other_codes()),
+        "parallel_headers": methodology_tables.headers(methodology_tables.parallel_others()),
+        "corpus_languages": methodology_tables.language_rows(),
+        "rules_of_thumb": methodology_tables.RULES_OF_THUMB,
+        "coverage": methodology_tables.offering_coverage(),
         "interval_hours": settings.SCRAPE_INTERVAL_HOURS,
         "stale_after_hours": settings.SCRAPE_STALE_AFTER_HOURS,
         "assumed_ratio": units.ASSUMED_WORDS_PER_TOKEN,
