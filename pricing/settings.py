@@ -6,6 +6,7 @@ transport under ``var/``, so ``make run`` works on a machine with no database or
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 import sys
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from csp import constants as csp_constants
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -87,12 +89,16 @@ INSTALLED_APPS = [
     "corsheaders",
     "django_htmx",
     "django_celery_beat",
+    "axes",
+    "csp",
     "pricing",
     "pricing.webhooks",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # First after security, so every answer carries the policy, stored answers included.
+    "csp.middleware.CSPMiddleware",
     "pricing.middleware.RequestLimitsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -103,6 +109,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a lockout raised during authentication into its response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "pricing.urls"
@@ -301,6 +309,43 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 LOGIN_URL = "admin:login"
+
+# --- Content-Security-Policy (django-csp) -----------------------------------------------------------
+# Scripts, styles, images and fonts from our own origin only: no inline script, no inline style, no
+# style or event-handler attributes, no eval. A page that must carry an inline block marks it with the
+# request's nonce (``request.csp_nonce``), which the header then names; none does today (Swagger UI's
+# set-up script is a response of its own), and a stored page never may.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp_constants.SELF],
+        "script-src": [csp_constants.SELF, csp_constants.NONCE],
+        "style-src": [csp_constants.SELF, csp_constants.NONCE],
+        "img-src": [csp_constants.SELF, "data:"],
+        "font-src": [csp_constants.SELF],
+        "connect-src": [csp_constants.SELF],
+        "object-src": [csp_constants.NONE],
+        "base-uri": [csp_constants.SELF],
+        "form-action": [csp_constants.SELF],
+        "frame-ancestors": [csp_constants.NONE],
+    }
+}
+
+# --- login throttling (django-axes) -----------------------------------------------------------------
+# After LOGIN_FAILURE_LIMIT wrong passwords for one username from one address, that pair is locked out
+# for LOGIN_LOCKOUT_MINUTES (429). The address is read like the API throttle's (NUM_PROXIES), so a
+# rotated X-Forwarded-For gains nothing. Curators unlock in the admin (Axes > Access attempts: delete)
+# or with `manage.py axes_reset_username NAME`.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 60))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "pricing.clientip.client_ip"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+AXES_VERBOSE = False  # no start-up banner in every command's output; lockouts are still logged
 
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
