@@ -198,6 +198,13 @@ SUBSCRIPTION_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description
         parameters=[SUBSCRIPTION_ID],
         responses={204: None, 401: NO_KEY, 404: NOT_FOUND},
     ),
+    enable=extend_schema(
+        summary="Deliver to a disabled subscription again",
+        description="After its target is fixed: its failure count starts over and the disabling note is cleared.",
+        parameters=[SUBSCRIPTION_ID],
+        request=None,
+        responses={200: SubscriptionSerializer, 401: NO_KEY, 404: NOT_FOUND},
+    ),
     deliveries=extend_schema(
         summary="A subscription's latest deliveries",
         description=f"The {DELIVERIES_SHOWN} latest POSTs, newest first: status, attempts, HTTP status, latency.",
@@ -249,6 +256,12 @@ class WebhookSubscriptionViewSet(
         except DjangoValidationError as exc:
             raise ValidationError(exc.message_dict) from exc
         return Response(SubscriptionCreatedSerializer(subscription).data, status=status.HTTP_201_CREATED)
+
+    @action(detail=True, methods=["post"])
+    def enable(self, request: Request, pk: str) -> Response:
+        subscription = self.get_object()
+        services.subscription_enable(subscription=subscription)
+        return Response(SubscriptionSerializer(subscription).data)
 
     @action(detail=True, methods=["get"])
     def deliveries(self, request: Request, pk: str) -> Response:

@@ -160,3 +160,15 @@ def test_the_schema_documents_the_webhook_endpoints_and_their_key(client):
     create = schema["paths"]["/api/v1/webhooks/"]["post"]
     assert {"201", "400", "401"} <= set(create["responses"])
     assert "X-Tokenprices-Signature" in create["description"]
+
+
+def test_a_subscriber_enables_its_disabled_subscription_again(client, api_key, other_key):
+    subscription_id = register(client, api_key._issued).json()["id"]
+    subscription = WebhookSubscription.objects.get()
+    webhooks.subscription_disable(subscription=subscription, reason="3 deliveries in a row failed")
+    assert client.get(f"{URL}{subscription_id}/", **bearer(api_key._issued)).json()["disabled_reason"]
+
+    assert client.post(f"{URL}{subscription_id}/enable/", **bearer(other_key._issued)).status_code == 404
+    body = client.post(f"{URL}{subscription_id}/enable/", **bearer(api_key._issued)).json()
+
+    assert body["active"] and body["disabled_reason"] == "" and body["consecutive_failures"] == 0

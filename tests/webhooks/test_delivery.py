@@ -167,6 +167,20 @@ def test_it_does_not_follow_a_redirect(receiver, publish, subscribe, settings):
     assert "redirects are not followed" in delivery.last_error
 
 
+def test_a_target_that_answers_too_slowly_fails_by_the_deadline(receiver, publish, subscribe, settings):
+    settings.WEBHOOK_MAX_ATTEMPTS = 1
+    settings.WEBHOOK_DEADLINE_SECONDS = 1
+    publish(rec("deepseek-chat", "0.27"))
+    subscribe()
+    receiver.delay_s = 4
+
+    publish(rec("deepseek-chat", "0.30"))
+
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == "failed" and "deadline" in delivery.last_error
+    assert delivery.latency_ms is not None and delivery.latency_ms < 3000
+
+
 def test_a_target_at_a_private_address_is_refused_at_delivery_and_disables_it(receiver, publish, subscribe, settings):
     publish(rec("deepseek-chat", "0.27"))
     subscription = subscribe()
