@@ -53,9 +53,14 @@ def build() -> Built:
     )
     seller = ProviderFactory(slug="deepseek", name="DeepSeek")
     official = SourceFactory(
-        slug="deepseek", name="DeepSeek pricing page", provider=seller, urls=["https://api-docs.deepseek.example/pricing"]
+        slug="deepseek",
+        name="DeepSeek pricing page",
+        provider=seller,
+        urls=["https://api-docs.deepseek.example/pricing"],
     )
-    chat = OfferingFactory(provider=seller, provider_model_id="deepseek-chat", name="DeepSeek Chat", model=deepseek_model)
+    chat = OfferingFactory(
+        provider=seller, provider_model_id="deepseek-chat", name="DeepSeek Chat", model=deepseek_model
+    )
     # January 2025: promotional prices until 2025-02-08, then the list price; an off-peak window in 2025.
     price(chat, "cached_input", "0.014", "2025-01-20", "2025-02-08", source=official)
     price(chat, "cached_input", "0.07", "2025-02-08", source=official)

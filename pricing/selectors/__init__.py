@@ -16,7 +16,7 @@ from django.db.models import Exists, F, Max, OrderBy, OuterRef, Prefetch, Q, Que
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from pricing import corpus, units
+from pricing import corpus, search, units
 from pricing.models import (
     ExchangeRate,
     Model,
@@ -94,9 +94,8 @@ def offerings_filter(
             Q(model__creator__in=spellings) | Q(model__isnull=True, creator_hint__in=spellings)
         )
     if q:
-        offerings = offerings.filter(
-            Q(provider_model_id__icontains=q) | Q(name__icontains=q) | Q(model__name__icontains=q)
-        )
+        # Tolerant search (pricing.search): any case and separators, through every seller's id for the model.
+        offerings = offerings.filter(id__in=search.offering_ids(q))
     if min_context:
         offerings = offerings.filter(
             Q(context_window__gte=min_context) | Q(context_window__isnull=True, model__context_window__gte=min_context)

@@ -65,9 +65,7 @@ def test_it_shows_every_tier_and_mode_in_the_main_table(client):
 
     page = soup_of(client, "/models/gemini-2-5-pro/")
 
-    lines = [
-        (row["data-component"], row["data-mode"], text(row)) for row in page.select("#sellers tr[data-component]")
-    ]
+    lines = [(row["data-component"], row["data-mode"], text(row)) for row in page.select("#sellers tr[data-component]")]
     assert len(lines) == 8
     long_standard = [t for c, m, t in lines if c == "input" and m == "standard" and "> 200,000 tokens" in t]
     assert long_standard and "$2.50" in long_standard[0]
