@@ -475,8 +475,9 @@ def model_set_tokenizer(*, model: Model, tokenizer: Tokenizer | None, actor: Act
         new = tokenizer.pk if tokenizer else None
         if previous == new:
             return model
-        Model.objects.filter(pk=model.pk).update(tokenizer=tokenizer)
-        model.tokenizer = tokenizer
+        # "curator": rules never overwrite this choice, nor fill a tokenizer a curator removed.
+        Model.objects.filter(pk=model.pk).update(tokenizer=tokenizer, tokenizer_rule="curator")
+        model.tokenizer, model.tokenizer_rule = tokenizer, "curator"
         _audit(
             actor=actor,
             action=AuditEntry.Action.TOKENIZER,

@@ -329,7 +329,8 @@ _RULES: tuple[tuple[str, str, str], ...] = (
     (r"deepseek", "deepseek", "DeepSeek model"),
     (r"qwen[-. ]?3[-. ][56]\b", "qwen3-5", "Qwen 3.5/3.6 model"),
     (r"qwen|qwq|qvq", "qwen", "Qwen model"),
-    (r"llama[-. ]?3", "llama3", "Llama 3.x model or fine-tune"),
+    (r"llama[-. ]?(guard[-. ]?)?4", "llama4", "Llama 4 model (Llama Guard 4 is pruned from Llama 4 Scout)"),
+    (r"llama[-. ]?(guard[-. ]?)?3", "llama3", "Llama 3.x model or fine-tune (Llama Guard 3 is a Llama 3.1 fine-tune)"),
     (
         r"mistral[-. ]?7b|mixtral|wizardlm[-. ]?2[-. ]?8x[-. ]?22b|mistral[-. ]large[-. ]?(2402|2407|2411)"
         r"|pixtral[-. ]large|codestral[-. ]?(2405|22b)|codestral[-. ]mamba"
@@ -376,6 +377,7 @@ HINT_RULES = {
     "qwen": "qwen",
     "qwen3": "qwen",
     "llama3": "llama3",
+    "llama4": "llama4",
     "gemma": "google-gemini",
 }
 
@@ -439,29 +441,51 @@ class AssignResult:
         return f"{self.assigned} models assigned, {self.kept} kept, {len(self.unmatched)} without a known tokenizer"
 
 
+# The rule a curator's choice records (pricing.curation.model_set_tokenizer): never overwritten by rules.
+CURATOR_RULE = "curator"
+_AUTOMATIC_RULES = ("name rule", "creator ", "source's tokenizer hint", "tiktoken's")
+
+
+def rule_is_automatic(rule: str) -> bool:
+    """Whether a model's tokenizer was chosen by a rule here (re-resolved when the rules change)."""
+    return rule.startswith(_AUTOMATIC_RULES)
+
+
 def tokenizer_assign(*, overwrite: bool = False) -> AssignResult:
-    """Point each Model at its Tokenizer. A model that already has one (a curator's choice, or an
-    earlier run) keeps it unless ``overwrite``. A constant number of queries whatever the number of models."""
+    """Point each Model at its Tokenizer and record the rule that chose it (``tokenizer_rule``).
+
+    A model whose tokenizer a curator chose (or removed), or that has one from before rules were
+    recorded, keeps it unless ``overwrite``; one a rule chose follows the current rules, so a corrected
+    rule corrects it.
+    A constant number of queries whatever the number of models."""
     result = AssignResult()
     with transaction.atomic():
         tokenizers = tokenizers_sync()
         to_update = []
         for model in Model.objects.prefetch_related("offerings").order_by("slug"):
-            if model.tokenizer_id and not overwrite:
+            curators = model.tokenizer_rule == CURATOR_RULE or (model.tokenizer_id and not model.tokenizer_rule)
+            if curators and not overwrite:
                 result.kept += 1
                 continue
             hints = [o.tokenizer_hint for o in model.offerings.all() if o.tokenizer_hint]
-            slug = tokenizer_slug_for(model_slug=model.slug, model_name=model.name, creator=model.creator, hints=hints)
-            if slug is None:
-                result.unmatched.append(model.slug)
+            resolved = tokenizer_resolve(
+                model_slug=model.identity_key or model.slug, model_name=model.name, creator=model.creator, hints=hints
+            )
+            if resolved is None:
+                if model.tokenizer_id:
+                    result.kept += 1
+                else:
+                    result.unmatched.append(model.slug)
                 continue
-            if model.tokenizer_id != tokenizers[slug].id:
-                model.tokenizer = tokenizers[slug]
-                to_update.append(model)
+            tokenizer, rule = tokenizers[resolved.slug], resolved.rule[:120]
+            if model.tokenizer_id != tokenizer.id:
                 result.assigned += 1
             else:
                 result.kept += 1
-        Model.objects.bulk_update(to_update, ["tokenizer"], batch_size=500)
+            if model.tokenizer_id != tokenizer.id or model.tokenizer_rule != rule:
+                model.tokenizer, model.tokenizer_rule = tokenizer, rule
+                to_update.append(model)
+        Model.objects.bulk_update(to_update, ["tokenizer", "tokenizer_rule"], batch_size=500)
     if result.assigned:
         services.prices_changed()
     return result

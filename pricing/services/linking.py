@@ -165,7 +165,7 @@ def _model_slug(key: str) -> str:
 
 def _tokenizers_resolve(models: Iterable[Model], offerings: Sequence[Offering]) -> None:
     """Give each Model without a tokenizer the one its name, creator or a source's hint names."""
-    pending = [m for m in models if m.tokenizer_id is None]
+    pending = [m for m in models if m.tokenizer_id is None and m.tokenizer_rule != "curator"]
     if not pending:
         return
     from pricing import measurement  # measurement imports services: import at call time

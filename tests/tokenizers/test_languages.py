@@ -100,6 +100,9 @@ def test_every_language_is_offered_wherever_words_are_shown():
         ("text-embedding-3-small", "openai", "openai-cl100k", "tiktoken's OpenAI model table"),
         ("davinci-002", "openai", "openai-cl100k", "tiktoken's OpenAI model table"),
         ("r2-preview", "deepseek", "deepseek", "creator deepseek"),
+        ("llama-4-scout-17b-16e", "meta-llama", "llama4", "Llama 4 model"),
+        ("llama-guard-4-12b", "meta-llama", "llama4", "pruned from Llama 4 Scout"),
+        ("llama-guard-3-8b", "meta-llama", "llama3", "Llama 3.1 fine-tune"),
     ],
 )
 def test_each_rule_names_where_its_fact_comes_from(slug, creator, expected, says):
@@ -227,3 +230,48 @@ def test_the_methodology_page_shows_the_spread_in_a_fixed_number_of_queries(clie
     assert "CC0" in body
     assert "4 (100.0%) is measured" in body
     assert "style=" not in body and "<script>" not in body
+
+
+# --- the rule is recorded, follows corrected rules, and never overrides a curator ----------------------
+
+
+@pytest.mark.django_db
+def test_assignment_records_the_rule_and_follows_a_corrected_rule():
+    measurement.tokenizers_sync()
+    # Chosen by an older rule that called every R1 distill a DeepSeek tokenizer.
+    distill = ModelFactory(
+        slug="deepseek-r1-distill-llama-70b",
+        creator="deepseek",
+        tokenizer=TokenizerFactory(slug="deepseek"),
+        tokenizer_rule="name rule: DeepSeek model",
+    )
+    fresh = ModelFactory(slug="phi-4", creator="microsoft")
+
+    measurement.tokenizer_assign()
+
+    distill.refresh_from_db()
+    fresh.refresh_from_db()
+    assert distill.tokenizer.slug == "llama3"
+    assert "distills keep the Llama 3 base" in distill.tokenizer_rule
+    assert fresh.tokenizer.slug == "openai-cl100k"
+    assert fresh.tokenizer_rule.startswith("name rule: Phi-4 report")
+
+
+@pytest.mark.django_db
+def test_a_curators_choice_or_removal_stays(admin_user):
+    from pricing import curation
+
+    measurement.tokenizers_sync()
+    picked = ModelFactory(slug="gpt-4o", creator="openai")
+    removed = ModelFactory(slug="gpt-5", creator="openai")
+    curation.model_set_tokenizer(model=picked, tokenizer=TokenizerFactory(slug="openai-cl100k"), actor=admin_user)
+    measurement.tokenizer_assign()
+    removed.refresh_from_db()
+    curation.model_set_tokenizer(model=removed, tokenizer=None, actor=admin_user)
+
+    measurement.tokenizer_assign()
+
+    picked.refresh_from_db()
+    removed.refresh_from_db()
+    assert (picked.tokenizer.slug, picked.tokenizer_rule) == ("openai-cl100k", "curator")
+    assert (removed.tokenizer, removed.tokenizer_rule) == (None, "curator")
