@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
@@ -46,6 +47,8 @@ class MomentField(serializers.Field):
     default_error_messages = {
         "invalid": "Expected a date YYYY-MM-DD or an ISO 8601 datetime such as 2025-01-31T12:00:00Z.",
     }
+    # The moment a bare date stands for.
+    day_time = dt.time.max
 
     def to_internal_value(self, data: Any) -> dt.datetime:
         text = str(data).strip()
@@ -58,13 +61,19 @@ class MomentField(serializers.Field):
             self.fail("invalid")
         if moment is None:
             assert day is not None
-            moment = dt.datetime.combine(day, dt.time.max, tzinfo=dt.UTC)
+            moment = dt.datetime.combine(day, self.day_time, tzinfo=dt.UTC)
         if timezone.is_naive(moment):
             moment = moment.replace(tzinfo=dt.UTC)
         return moment.astimezone(dt.UTC)
 
     def to_representation(self, value: Any) -> Any:
         return value
+
+
+class DayStartField(MomentField):
+    """A date (``2025-01-31``: the start of that day, UTC) or an ISO 8601 datetime (naive means UTC)."""
+
+    day_time = dt.time.min
 
 
 class PageParams(serializers.Serializer):
@@ -170,7 +179,34 @@ class PriceListParams(PageParams, FilterParams, DisplayParams):
 
 
 class ChangeListParams(PageParams, FilterParams, DisplayParams):
+    since = DayStartField(
+        required=False,
+        help_text="Changes that took effect at or after this moment: a date (its start, UTC) or an ISO 8601 datetime.",
+    )
+    until = DayStartField(
+        required=False,
+        help_text="Changes that took effect before this moment (exclusive): a date (its start, UTC) or an ISO 8601 "
+        "datetime. since=2025-01-01&until=2025-02-01 is January.",
+    )
+    offering = serializers.IntegerField(
+        required=False, min_value=1, max_value=2**63 - 1, help_text="One offering, by its id."
+    )
+    component = choice(COMPONENTS)
+    min_change_pct = serializers.DecimalField(
+        required=False,
+        max_digits=12,
+        decimal_places=4,
+        min_value=Decimal(0),
+        help_text="Changes of at least this many percent, up or down; a change from 0 passes any threshold.",
+    )
     ordering = ordering_field(CHANGE_ORDERING, default="-changed_at")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        since, until = attrs.get("since"), attrs.get("until")
+        if since is not None and until is not None and until <= since:
+            raise serializers.ValidationError({"until": ["Must be later than since (until is exclusive)."]})
+        return attrs
 
 
 class CatalogueParams(PageParams):

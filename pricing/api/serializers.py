@@ -305,17 +305,15 @@ class ChangeEvidenceSerializer(serializers.Serializer):
     last_seen_at = nullable_datetime(help_text="When a source last showed the new amount.")
 
 
-def change_evidence(price: Price) -> dict[str, Any]:
+def change_evidence(change: selectors.PriceChange) -> dict[str, Any]:
+    price = change.price
     source = price.source if price.source_id else None
-    run = price.run if price.run_id else None
-    document_url = price.evidence_url or (source.urls[0] if source is not None and source.urls else None)
-    seen_at = (run.evidence_at or run.started_at) if run is not None else price.recorded_at
     return {
         "source": source.slug if source is not None else None,
         "source_name": source.name if source is not None else None,
-        "document_url": document_url or None,
+        "document_url": change.document_url or None,
         "document_hash": price.document_hash or None,
-        "seen_at": iso(seen_at),
+        "seen_at": iso(change.seen_at),
         "last_seen_at": iso(price.last_seen_at),
     }
 
@@ -362,7 +360,7 @@ class ChangeSerializer(serializers.Serializer):
                 )
             )
 
-        evidence = change_evidence(price)
+        evidence = change_evidence(change)
         return {
             "id": price.id,
             "offering": offering.id,
@@ -603,8 +601,13 @@ def page_serializer(name: str, item: serializers.Serializer, **extra: serializer
     """The documented shape of a page: ``count``, ``next``, ``previous``, ``results`` (+ extras)."""
     fields: dict[str, Any] = {
         "count": serializers.IntegerField(read_only=True, help_text="Rows matching, over all pages."),
-        "next": serializers.URLField(read_only=True, allow_null=True),
-        "previous": serializers.URLField(read_only=True, allow_null=True),
+        # Relative (path and query): one stored answer serves every host name it is reached by.
+        "next": serializers.CharField(
+            read_only=True, allow_null=True, help_text="The next page as a relative URL (path and query), or null."
+        ),
+        "previous": serializers.CharField(
+            read_only=True, allow_null=True, help_text="The previous page as a relative URL, or null."
+        ),
         "results": item,
         **extra,
     }

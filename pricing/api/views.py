@@ -7,7 +7,6 @@ a curator change invalidates every cached page at once without deleting anything
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -33,11 +32,10 @@ from pricing import selectors
 from pricing.api import filters, params
 from pricing.api import serializers as out
 from pricing.api.renderers import CSVRenderer, ExactJSONRenderer
+from pricing.selectors import changes
 
 CACHE_SECONDS = getattr(settings, "API_CACHE_SECONDS", 300)
 MAX_ID = 2**63 - 1
-# Changes are found by scanning recent prices; this bounds the scan (two queries either way).
-CHANGES_SCANNED = 1000
 
 ERROR = OpenApiResponse(
     response={"type": "object", "additionalProperties": True},
@@ -258,22 +256,18 @@ class PriceViewSet(ApiView):
         return self.page(request, rows=shaped, count=count, values=values)
 
 
-CHANGE_KEYS: dict[str, Callable[[dict[str, Any]], Any]] = {
-    "changed_at": lambda row: row["changed_at"],
-    "old_amount": lambda row: row["old_amount"],
-    "new_amount": lambda row: row["new_amount"],
-    "percent": lambda row: row["percent"],
-    "provider": lambda row: (row["provider"], row["model_id"]),
-    "model_id": lambda row: row["model_id"],
-}
-
-
 @extend_schema_view(
     list=extend_schema(
         summary="Price changes, newest first",
-        description="Published prices that replaced an earlier amount of the same line (component, mode, tier). "
-        "`as_of` keeps the changes that took effect by then; `q`, `creator`, `min_context` and `open_weights` "
-        "filter like on offerings.",
+        description="Every published price that replaced the previous published price of its line (offering, "
+        "component, mode, prompt tier, currency, conditions) at another amount, with the old and new amount, "
+        "the percent change and the evidence of the new one. A line's first price is not a change; paid to free "
+        "is (-100%); free to paid has a null `percent`. Held, rejected and corrected rows never make a change. "
+        "`since` (inclusive) and `until` (exclusive) bound when the new amount took effect: a date is the start "
+        "of that day, UTC. `as_of` keeps the changes in effect by then. The offering filters (`provider`, "
+        "`model`, `creator`, `q`, `min_context`, `open_weights`, `mode`, `region`, `include_free`, "
+        "`include_unlisted`, `include_missing`) keep exactly the offerings `offerings/` lists for the same "
+        "filters. `count` is exact; pages are cut by the database.",
         parameters=[params.ChangeListParams],
         responses={200: out.ChangePage, 304: NOT_MODIFIED, 400: ERROR},
     )
@@ -288,39 +282,23 @@ class ChangeViewSet(ApiView):
         display = params.display_from(values)
         as_of = values.get("as_of")
         rates = params.rates_for(currency=display.currency, as_of=as_of)
-        changes = selectors.price_changes_with_ratios(
-            providers=filters.providers, model=filters.model, limit=CHANGES_SCANNED
+        offering = values.get("offering")
+        rows = changes.changes_matching(
+            as_of=as_of,
+            since=values.get("since"),
+            until=values.get("until"),
+            component=values.get("component") or "",
+            min_change_pct=values.get("min_change_pct"),
+            ordering=values["ordering"],
+            offering_ids=[offering] if offering else [],
+            **filters.as_selector_kwargs(),
         )
-        changes = [c for c in changes if change_matches(c, filters=filters, as_of=as_of)]
-        context = {"display": display, "rates": rates}
-        shaped = [out.ChangeSerializer(change, context=context).data for change in changes]
-        field_name, descending = split_ordering(values["ordering"])
-        shaped = selectors.sorted_nulls_last(shaped, key=CHANGE_KEYS[field_name], descending=descending)
         limit, offset = values["limit"], values["offset"]
-        return self.page(request, rows=shaped[offset : offset + limit], count=len(shaped), values=values)
-
-
-def change_matches(change: selectors.PriceChange, *, filters: params.Filters, as_of: dt.datetime | None) -> bool:
-    """The offering filters ``price_changes`` does not take, applied to rows it already joined."""
-    price = change.price
-    offering = price.offering
-    model = offering.model if offering.model_id else None
-    if as_of is not None and price.valid_from > as_of:
-        return False
-    if filters.mode and price.mode != filters.mode:
-        return False
-    if filters.creator and ((model.creator if model else offering.creator_hint) != filters.creator):
-        return False
-    if filters.q:
-        needle = filters.q.lower()
-        names = (offering.provider_model_id, offering.name, model.name if model else "")
-        if not any(needle in name.lower() for name in names):
-            return False
-    if filters.min_context:
-        window = offering.context_window or (model.context_window if model else None)
-        if window is not None and window < filters.min_context:
-            return False
-    return not (filters.open_weights is not None and (model.open_weights if model else None) != filters.open_weights)
+        count = rows.count()
+        page = rows[offset : offset + limit] if offset < count else []
+        context = {"display": display, "rates": rates}
+        shaped = [out.ChangeSerializer(change, context=context).data for change in page]
+        return self.page(request, rows=shaped, count=count, values=values)
 
 
 # --- catalogue ---------------------------------------------------------------------------------------------

@@ -20,8 +20,8 @@ from pricing import selectors, units
 from pricing.models import Model, Provider, Source, tier_label
 from pricing.web import charts
 from pricing.web import methodology as methodology_tables
+from pricing.web.changes import changes_context
 from pricing.web.forms import (
-    ChangesForm,
     CompareForm,
     LeaderboardForm,
     Params,
@@ -277,19 +277,10 @@ def provider_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "pricing/provider.html", context)
 
 
-def _changes(request: HttpRequest) -> tuple[Params, list[selectors.PriceChange]]:
-    params = read_params(ChangesForm, request.GET, providers=_provider_choices())
-    changes = selectors.price_changes(
-        providers=[params["provider"]] if params["provider"] else [], model=params["model"], limit=100
-    )
-    return params, changes
-
-
 @require_safe
 @_cached_by_prices
 def changes(request: HttpRequest) -> HttpResponse:
-    params, found = _changes(request)
-    return render(request, "pricing/changes.html", {"params": params, "form": params.form, "changes": found})
+    return render(request, "pricing/changes.html", changes_context(request))
 
 
 @require_safe
