@@ -102,6 +102,8 @@ MIDDLEWARE = [
     "pricing.middleware.RequestLimitsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
+    # Cached API lists and pages from stored bytes, before sessions, auth and views (pricing/answers.py).
+    "pricing.answers.StoredAnswerMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -272,7 +274,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
+    # DRF's anonymous rate in a fixed window, counted with stored answers too (pricing/api/throttles.py).
+    "DEFAULT_THROTTLE_CLASSES": ["pricing.api.throttles.AnonWindowThrottle"],
     "DEFAULT_THROTTLE_RATES": {"anon": os.environ.get("API_ANON_RATE", "600/hour")},
     # How many proxies in front of the app append to X-Forwarded-For. 0: the header is ignored and the
     # client is the connecting address; otherwise the address that many hops back. Never trust it all,

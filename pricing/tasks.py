@@ -9,7 +9,7 @@ import random
 from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 
-from pricing import rates, services
+from pricing import answers, rates, services
 from providers.http import FetchError
 
 log = logging.getLogger(__name__)
@@ -135,3 +135,10 @@ def measure_tokenizers() -> dict[str, object]:
     assigned = measurement.tokenizer_assign()
     log.info("tokenizers: %s; %s", measured.summary(), assigned.summary())
     return {**measured.as_dict(), "models_assigned": assigned.assigned}
+
+
+@shared_task(soft_time_limit=120, time_limit=180)
+def warm_answers() -> dict[str, int]:
+    """Compute and store the most-read answers (``answers.WARM_PATHS``) so readers rarely meet a cold path.
+    Queued by ``services.prices_changed`` once each change commits; answers still fresh cost nothing."""
+    return answers.warm()

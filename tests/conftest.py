@@ -25,3 +25,9 @@ def fixture_bytes():
         return (FIXTURES / relative).read_bytes()
 
     return read
+
+
+@pytest.fixture(autouse=True)
+def _no_warming_after_changes(settings) -> None:
+    """Changes in tests queue no warming task (tests/perf/test_stored_answers.py runs it itself)."""
+    settings.ANSWER_WARM_AFTER_CHANGE = False

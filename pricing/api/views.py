@@ -1,22 +1,18 @@
 """Read-only API views: read parameters, call selectors, shape rows. No query logic lives here.
 
-Every GET answers conditional requests from ``selectors.prices_changed_at()`` (ETag and
-Last-Modified) and caches its rendered bytes under the full path plus that stamp, so an ingest or
-a curator change invalidates every cached page at once without deleting anything.
+The GETs named in ``ApiView.stored_actions`` are answered by ``pricing.answers.StoredAnswerMiddleware``:
+conditional requests from ``selectors.prices_changed_at()`` (ETag and Last-Modified), and stored bytes
+(compressed once) per path, sorted query and that stamp, so an ingest or a curator change invalidates
+every stored answer at once without deleting anything. These views only compute the misses.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Sequence
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
-from django.conf import settings
-from django.core.cache import cache
-from django.http import HttpResponse
 from django.http.response import HttpResponseBase
-from django.utils.cache import get_conditional_response
-from django.utils.http import http_date
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
@@ -26,7 +22,6 @@ from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from pricing import selectors
 from pricing.api import filters, params
@@ -34,7 +29,6 @@ from pricing.api import serializers as out
 from pricing.api.renderers import CSVRenderer, ExactJSONRenderer
 from pricing.selectors import changes
 
-CACHE_SECONDS = getattr(settings, "API_CACHE_SECONDS", 300)
 MAX_ID = 2**63 - 1
 
 ERROR = OpenApiResponse(
@@ -51,6 +45,8 @@ class ApiView(viewsets.GenericViewSet):
     """Shared behaviour: exact JSON or CSV, conditional GETs, cached pages, 400s for bad formats."""
 
     renderer_classes = [ExactJSONRenderer, BrowsableAPIRenderer, CSVRenderer]
+    # GET actions answered from stored bytes per price-change stamp (pricing/answers.py).
+    stored_actions: tuple[str, ...] = ("list", "retrieve", "history")
     pagination_class: type[LimitOffsetPagination] | None = None
     filter_backends: list[Any] = []
 
@@ -69,47 +65,40 @@ class ApiView(viewsets.GenericViewSet):
         return super().handle_exception(exc)
 
     def respond(self, request: Request, build: Callable[[], Any]) -> HttpResponseBase:
-        """``build()``'s data as a response, or a 304, or the cached bytes of an identical request."""
-        stamp = selectors.prices_changed_at()
-        fingerprint = f"{request.get_full_path()}|{request.accepted_media_type}|{stamp.isoformat()}"
-        digest = hashlib.sha256(fingerprint.encode()).hexdigest()[:40]
-        etag = f'"{digest}"'
-        last_modified = int(stamp.timestamp())
-        not_modified = get_conditional_response(request._request, etag=etag, last_modified=last_modified)
-        if not_modified is not None:
-            return self._stamped(not_modified, etag, last_modified)
-        cacheable = request.method == "GET" and isinstance(request.accepted_renderer, ExactJSONRenderer | CSVRenderer)
-        key = f"api:v1:{digest}"
-        hit = cache.get(key) if cacheable else None
-        if hit is not None:
-            content, content_type = hit
-            return self._stamped(HttpResponse(content, content_type=content_type), etag, last_modified)
-        response = Response(build())
-        response.accepted_renderer = request.accepted_renderer
-        response.accepted_media_type = request.accepted_media_type
-        response.renderer_context = self.get_renderer_context()  # type: ignore[attr-defined]  # what DRF's finalize sets
-        response.render()
-        if cacheable:
-            cache.set(key, (response.content, response["Content-Type"]), CACHE_SECONDS)
-        return self._stamped(response, etag, last_modified)
+        """``build()``'s data as a response. Conditional requests, ETags and the stored bytes of a GET are
+        ``pricing.answers.StoredAnswerMiddleware``'s, for the actions named in ``stored_actions``."""
+        return Response(build())
 
-    @staticmethod
-    def _stamped(response: HttpResponseBase, etag: str, last_modified: int) -> HttpResponseBase:
-        response["ETag"] = etag
-        response["Last-Modified"] = http_date(last_modified)
-        response["Cache-Control"] = "public, max-age=60"
-        return response
+    def page(
+        self,
+        request: Request,
+        *,
+        rows: Sequence[Any],
+        count: int,
+        values: dict[str, Any],
+        query: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """The page envelope around rows already cut to ``limit`` from ``offset``.
 
-    def page(self, request: Request, *, rows: Sequence[Any], count: int, values: dict[str, Any]) -> dict[str, Any]:
-        """The page envelope around rows already cut to ``limit`` from ``offset``."""
+        ``next`` and ``previous`` are relative (path and query, parameters sorted): a stored answer serves
+        every host it is reached by. ``query`` replaces the request's parameters (a POST's body as a GET)."""
         limit, offset = values["limit"], values["offset"]
-        url = request.build_absolute_uri()
-        next_url = replace_query_param(url, "offset", offset + limit) if offset + limit < count else None
-        previous_url = None
-        if offset > 0:
-            back = max(offset - limit, 0)
-            previous_url = replace_query_param(url, "offset", back) if back else remove_query_param(url, "offset")
+        pairs = sorted(request.query_params.lists()) if query is None else [(k, [v]) for k, v in sorted(query.items())]
+        kept = [(name, value) for name, items in pairs if name != "offset" for value in items]
+
+        def link(to: int) -> str:
+            wanted = kept + ([("offset", str(to))] if to else [])
+            return f"{request.path}?{urlencode(wanted)}" if wanted else request.path
+
+        next_url = link(offset + limit) if offset + limit < count else None
+        previous_url = link(max(offset - limit, 0)) if offset > 0 else None
         return {"count": count, "next": next_url, "previous": previous_url, "results": list(rows)}
+
+
+def relative(url: str) -> str:
+    """``http://host:port/path?query`` -> ``/path?query``."""
+    parts = urlsplit(url)
+    return f"{parts.path}?{parts.query}" if parts.query else parts.path
 
 
 def split_ordering(ordering: str) -> tuple[str, bool]:
@@ -316,6 +305,21 @@ class StrictPagination(LimitOffsetPagination):
         self.count = self.get_count(queryset)
         return list(queryset[self.offset : self.offset + self.limit])
 
+    def get_next_link(self) -> str | None:
+        # Relative, like every other page's links (ApiView.page): stored answers carry no host.
+        link = super().get_next_link()
+        return None if link is None else relative(link)
+
+    def get_previous_link(self) -> str | None:
+        link = super().get_previous_link()
+        return None if link is None else relative(link)
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        shape = super().get_paginated_response_schema(schema)
+        for name in ("next", "previous"):
+            shape["properties"][name] = {"type": "string", "nullable": True, "example": "/api/v1/models/?offset=100"}
+        return shape
+
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:
@@ -373,8 +377,9 @@ class SourceViewSet(CatalogueView):
     def queryset_of(self) -> Any:
         return selectors.sources_with_health()
 
+    stored_actions = ()  # health moves with runs, not prices: no price-stamped ETag or cache here
+
     def list(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:  # type: ignore[override]
-        # Health moves with runs, not prices: no price-stamped ETag or cache here.
         return super(CatalogueView, self).list(request, *args, **kwargs)
 
 
@@ -411,7 +416,8 @@ class EstimateViewSet(ApiView):
     def create(self, request: Request) -> HttpResponseBase:
         if not isinstance(request.data, dict):
             raise ValidationError({"non_field_errors": ["Send a JSON object."]})
-        # A POST body is not part of the URL, so it is neither cached nor given an ETag.
+        # A POST body is not part of the URL, so it is neither cached nor given an ETag; its `next` and
+        # `previous` are GETs of the same estimate (see ``workload_query``).
         return Response(self._estimate(request, request.data))
 
     def _estimate(self, request: Request, data: Any) -> dict[str, Any]:
@@ -450,8 +456,29 @@ class EstimateViewSet(ApiView):
         context = {"display": display}
         shaped = [out.EstimateSerializer(item, context=context).data for item in estimates[offset : offset + limit]]
         return {
-            **self.page(request, rows=shaped, count=len(estimates), values=values),
+            **self.page(
+                request,
+                rows=shaped,
+                count=len(estimates),
+                values=values,
+                query=workload_query(data, values, text_words) if request.method == "POST" else None,
+            ),
             "workload": workload,
             "currency": display.currency,
             "as_of": out.iso(as_of),
         }
+
+
+def workload_query(data: dict[str, Any], values: dict[str, Any], text_words: int) -> dict[str, str]:
+    """A POST estimate's body as GET parameters for its `next` and `previous` links: the same estimate, its
+    pasted text already counted into ``input_words`` (a text can be too long for a URL; its count cannot)."""
+    accepted = params.EstimateParams().fields
+    query: dict[str, str] = {}
+    for name, value in data.items():
+        if name not in accepted or name in ("text", "offset", "input_words") or value is None or value == "":
+            continue
+        query[name] = ("true" if value else "false") if isinstance(value, bool) else str(value)
+    words = values["input_words"] + text_words
+    if words:
+        query["input_words"] = str(words)
+    return query

@@ -17,7 +17,7 @@ from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET
 from rest_framework.exceptions import ValidationError
 
-from pricing import selectors
+from pricing import answers, selectors
 from pricing.api.params import MomentField, rates_for
 from pricing.compat import files
 
@@ -62,6 +62,7 @@ def _serve(request: HttpRequest, *, name: str, build: Builder) -> HttpResponseBa
 
 
 @require_GET
+@answers.stored_file
 @gzip_page
 def litellm_cost_map(request: HttpRequest) -> HttpResponseBase:
     """LiteLLM's model_prices_and_context_window.json (point ``LITELLM_MODEL_COST_MAP_URL`` here)."""
@@ -69,6 +70,7 @@ def litellm_cost_map(request: HttpRequest) -> HttpResponseBase:
 
 
 @require_GET
+@answers.stored_file
 @gzip_page
 def models_dev_api(request: HttpRequest) -> HttpResponseBase:
     """models.dev's api.json (opencode reads it from ``OPENCODE_MODELS_URL``)."""

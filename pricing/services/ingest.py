@@ -26,7 +26,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 
-from pricing import units, webhooks
+from pricing import answers, units, webhooks
 from pricing.models import (
     AuditEntry,
     ExchangeRate,
@@ -331,6 +331,8 @@ def prices_changed() -> None:
     if previous and dt.datetime.fromisoformat(previous) >= now:
         now = dt.datetime.fromisoformat(previous) + dt.timedelta(microseconds=1)
     stamps.set(PRICES_CHANGED_CACHE_KEY, now.isoformat(), timeout=None)
+    # The worker recomputes the most-read answers once the change is visible (pricing/answers.py).
+    transaction.on_commit(answers.warm_soon, robust=True)
 
 
 class _Applier:

@@ -3,20 +3,16 @@ render. Each page runs a fixed number of queries whatever the number of offering
 
 from __future__ import annotations
 
-import functools
-import hashlib
 from collections.abc import Callable
-from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from pricing import selectors, units
+from pricing import answers, selectors, units
 from pricing.models import Model, Provider, Source, tier_label
 from pricing.web import charts
 from pricing.web import methodology as methodology_tables
@@ -33,25 +29,10 @@ MAX_COMPARE = 6
 
 
 def _cached_by_prices(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Serve a page from the cache until prices change (every ingest resets ``prices_changed_at``) or
-    a few minutes pass (staleness flags depend on the clock): as quick as a static page when warm."""
-
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        changed = selectors.prices_changed_at().isoformat()
-        raw = f"{request.path}?{request.GET.urlencode()}|{bool(request.htmx)}|{changed}"  # type: ignore[attr-defined]
-        key = "web:page:" + hashlib.sha256(raw.encode()).hexdigest()
-        cached = cache.get(key)
-        if cached is not None:
-            return HttpResponse(cached, headers={"X-Page-Cache": "hit"})
-        response = view(request, *args, **kwargs)
-        if response.status_code == 200 and not getattr(response, "streaming", False):
-            if hasattr(response, "render"):
-                response.render()
-            cache.set(key, response.content, PAGE_CACHE_SECONDS)
-        return response
-
-    return wrapper
+    """Serve a page from stored bytes until prices change (every ingest moves ``prices_changed_at``) or a
+    few minutes pass (staleness flags depend on the clock), compressed once, one worker recomputing it
+    while the others serve the previous copy: ``pricing.answers.StoredAnswerMiddleware`` answers it."""
+    return answers.stored(view)
 
 
 def _provider_choices() -> list[tuple[str, str]]:
