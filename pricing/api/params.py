@@ -108,6 +108,57 @@ class FilterParams(serializers.Serializer):
     mode = choice(MODES, help_text=f"Only offerings sold in this mode; one of: {', '.join(MODES)}.")
 
 
+class ListingParams(serializers.Serializer):
+    """Which offerings a list takes beyond list prices, and the region filter (offering lists only)."""
+
+    include_free = serializers.BooleanField(
+        required=False, default=False, help_text="true: also free and rate-limited variants (`:free` ids, $0 tiers)."
+    )
+    include_unlisted = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="true: also offerings without a public list price (self-hosted runtimes, contact-sales entries).",
+    )
+    include_missing = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="true: also offerings their source no longer lists or their seller retired "
+        "(`missing_since` says since when).",
+    )
+    region = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        help_text="Only offerings sold in this region, as the seller writes it (`attributes.region`, e.g. eastus); "
+        "offerings that state no region are left out.",
+    )
+
+
+class PriceRangeParams(serializers.Serializer):
+    min_price = serializers.DecimalField(
+        required=False,
+        max_digits=24,
+        decimal_places=12,
+        min_value=0,
+        help_text="Lowest blended price (see `ratio`), per 1M tokens or words (`unit`) in `currency`; "
+        "offerings without a blended price are left out when a bound is set.",
+    )
+    max_price = serializers.DecimalField(
+        required=False,
+        max_digits=24,
+        decimal_places=12,
+        min_value=0,
+        help_text="Highest blended price, in the same unit and currency as `min_price`.",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        low, high = attrs.get("min_price"), attrs.get("max_price")
+        if low is not None and high is not None and low > high:
+            raise serializers.ValidationError({"max_price": ["Must be at least min_price."]})
+        return attrs
+
+
 class DisplayParams(serializers.Serializer):
     unit = choice(selectors.UNITS, default="mtok", help_text="mtok: per 1M tokens (default); mwords: per 1M words.")
     language = choice(
@@ -160,7 +211,7 @@ PRICE_ORDERING = ("amount", "provider", "model_id", "component", "mode", "valid_
 CHANGE_ORDERING = ("changed_at", "old_amount", "new_amount", "percent", "provider", "model_id")
 
 
-class OfferingListParams(PageParams, FilterParams, DisplayParams):
+class OfferingListParams(PageParams, FilterParams, ListingParams, PriceRangeParams, DisplayParams):
     ordering = ordering_field(OFFERING_ORDERING, default="provider")
 
 
@@ -173,12 +224,12 @@ class HistoryParams(PageParams, DisplayParams):
     pass
 
 
-class PriceListParams(PageParams, FilterParams, DisplayParams):
+class PriceListParams(PageParams, FilterParams, ListingParams, DisplayParams):
     component = choice(COMPONENTS)
     ordering = ordering_field(PRICE_ORDERING, default="provider")
 
 
-class ChangeListParams(PageParams, FilterParams, DisplayParams):
+class ChangeListParams(PageParams, FilterParams, ListingParams, DisplayParams):
     since = DayStartField(
         required=False,
         help_text="Changes that took effect at or after this moment: a date (its start, UTC) or an ISO 8601 datetime.",
@@ -237,7 +288,7 @@ def token_count(help_text: str) -> serializers.IntegerField:
     )
 
 
-class EstimateParams(PageParams, FilterParams, DisplayParams):
+class EstimateParams(PageParams, FilterParams, ListingParams, DisplayParams):
     """A workload, in tokens, in words (through each offering's words-per-token ratio) or as a text."""
 
     unit = None  # type: ignore[assignment]  # an estimate is a cost, not a price per unit (DRF drops the field)
@@ -292,6 +343,10 @@ class Filters:
     min_context: int | None = None
     open_weights: bool | None = None
     mode: str = ""
+    region: str = ""
+    include_free: bool = False
+    include_unlisted: bool = False
+    include_missing: bool = False
 
     def as_selector_kwargs(self) -> dict[str, Any]:
         return {
@@ -302,6 +357,10 @@ class Filters:
             "min_context": self.min_context,
             "open_weights": self.open_weights,
             "mode": self.mode,
+            "region": self.region,
+            "include_free": self.include_free,
+            "include_unlisted": self.include_unlisted,
+            "include_missing": self.include_missing,
         }
 
 
@@ -315,6 +374,10 @@ def filters_from(values: dict[str, Any]) -> Filters:
         min_context=values.get("min_context"),
         open_weights=values.get("open_weights"),
         mode=values.get("mode") or "",
+        region=values.get("region") or "",
+        include_free=bool(values.get("include_free")),
+        include_unlisted=bool(values.get("include_unlisted")),
+        include_missing=bool(values.get("include_missing")),
     )
 
 

@@ -1,10 +1,11 @@
-"""``/api/v1/...`` endpoints, the OpenAPI schema at ``/api/schema/`` and its docs at ``/api/docs/``."""
+"""``/api/v1/...`` endpoints, the OpenAPI schema at ``/api/schema/`` and its docs at ``/api/docs/`` (Swagger UI)
+and ``/api/redoc/`` (ReDoc), both served from the sidecar's static files."""
 
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
-from pricing.api import views
+from pricing.api import docs, models_api, views
 from pricing.webhooks.api import WebhookSubscriptionViewSet
 
 router = DefaultRouter(trailing_slash=True)
@@ -22,5 +23,6 @@ app_name = "api"
 urlpatterns = [
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("docs/", docs.SwaggerDocsView.as_view(), name="docs"),
+    path("redoc/", docs.RedocDocsView.as_view(), name="redoc"),
 ]

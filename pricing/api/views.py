@@ -156,6 +156,8 @@ class OfferingViewSet(ApiView):
             display=display,
             rates=rates,
             as_of=values.get("as_of"),
+            min_price=values.get("min_price"),
+            max_price=values.get("max_price"),
             **filters.as_selector_kwargs(),
         )
         count = len(ids)

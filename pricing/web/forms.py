@@ -117,6 +117,26 @@ class LeaderboardForm(DisplayFields):
         label="Context",
     )
     open_weights = forms.ChoiceField(choices=OPEN_WEIGHTS_CHOICES, initial="", required=False, label="Weights")
+    region = forms.ChoiceField(choices=[("", "any region")], required=False)
+    min_price = forms.DecimalField(
+        min_value=0,
+        max_digits=24,
+        decimal_places=12,
+        required=False,
+        label="Blended from",
+        widget=forms.NumberInput(attrs={"step": "any", "size": 6, "placeholder": "min"}),
+    )
+    max_price = forms.DecimalField(
+        min_value=0,
+        max_digits=24,
+        decimal_places=12,
+        required=False,
+        label="Blended to",
+        widget=forms.NumberInput(attrs={"step": "any", "size": 6, "placeholder": "max"}),
+    )
+    include_free = forms.BooleanField(required=False, label="Show free variants")
+    include_missing = forms.BooleanField(required=False, label="Show no-longer-listed")
+    include_unlisted = forms.BooleanField(required=False, label="Show self-hosted / unlisted")
     ratio = forms.CharField(
         max_length=13,
         initial="3:1",
@@ -134,14 +154,23 @@ class LeaderboardForm(DisplayFields):
         *args: Any,
         providers: list[tuple[str, str]] | None = None,
         creators: list[str] | None = None,
+        regions: list[str] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         _choices(self, "provider", [("", "all providers"), *(providers or [])])
         _choices(self, "creator", [("", "all creators"), *((c, c) for c in creators or [])])
+        _choices(self, "region", [("", "any region"), *((r, r) for r in regions or [])])
 
     def clean_ratio(self) -> tuple[int, int]:
         return ratio_field_clean(self.cleaned_data.get("ratio") or "")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        low, high = cleaned.get("min_price"), cleaned.get("max_price")
+        if low is not None and high is not None and low > high:
+            self.add_error("max_price", "The upper bound is below the lower one.")
+        return cleaned
 
 
 class WorkloadFields(DisplayFields):

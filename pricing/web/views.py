@@ -13,19 +13,15 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from pricing import answers, selectors, units
-from pricing.models import Model, Provider, Source, tier_label
-from pricing.web import charts
+from pricing.models import Model, Provider, Source
+from pricing.web import api_links, charts, compare
 from pricing.web import methodology as methodology_tables
 from pricing.web.changes import changes_context
 from pricing.web.forms import (
-    CompareForm,
     LeaderboardForm,
     Params,
     read_params,
 )
-
-PAGE_CACHE_SECONDS = 300
-MAX_COMPARE = 6
 
 
 def _cached_by_prices(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -64,8 +60,11 @@ def leaderboard(request: HttpRequest) -> HttpResponse:
         providers=_provider_choices(),
         creators=selectors.creators_list(),
         currencies=selectors.known_currencies(),
+        regions=selectors.regions_list(),
     )
     display = _display(params)
+    basket, basket_notices = compare.basket_parse(request.GET.getlist(compare.BASKET_PARAM))
+    params.notices.extend(basket_notices)
     rates = selectors.rates_on()
     # Rank every offering on lean price lines, then build rows for the page shown only. Only offerings
     # with a price in the chosen mode belong in a mode's leaderboard.
@@ -91,6 +90,12 @@ def leaderboard(request: HttpRequest) -> HttpResponse:
         "params": params,
         "form": params.form,
         "display": display,
+        region=params["region"],
+        min_price=params["min_price"],
+        max_price=params["max_price"],
+        include_free=params["include_free"],
+        include_unlisted=params["include_unlisted"],
+        include_missing=params["include_missing"],
         "page": page,
         "rows": rows,
         "total": len(ids),
@@ -111,6 +116,8 @@ def _workload_spec(params: Params) -> selectors.WorkloadSpec:
         return selectors.WorkloadSpec(
             requests=params["requests"],
             input_tokens=counts["input"],
+        "api_url": api_links.leaderboard_api_url(request, params.values, page_number=page.number),
+        **compare.basket_context(request, basket),
             cached_input_tokens=counts["cached_input"],
             output_tokens=counts["output"],
             mode=params["mode"],
@@ -122,73 +129,6 @@ def _workload_spec(params: Params) -> selectors.WorkloadSpec:
         output_words=counts["output"],
         mode=params["mode"],
     )
-
-
-@require_safe
-def compare(request: HttpRequest) -> HttpResponse:
-    params = read_params(CompareForm, request.GET, currencies=selectors.known_currencies())
-    display = _display(params)
-    wanted = list(dict.fromkeys(params["o"]))
-    if len(wanted) > MAX_COMPARE:
-        params.notices.append(f"Compare takes up to {MAX_COMPARE} offerings; showing the first {MAX_COMPARE}.")
-        wanted = wanted[:MAX_COMPARE]
-    offerings = selectors.offerings_with_price_lines(offering_ids=wanted) if wanted else []
-    found = {o.id: o for o in offerings}
-    missing = [i for i in wanted if i not in found]
-    if missing:
-        params.notices.append(f"No current prices for offering {', '.join(map(str, missing))}; left out.")
-    ordered = [found[i] for i in wanted if i in found]
-    if len(ordered) < 2:
-        params.notices.append("Pick two to six offerings to compare (tick them on the leaderboard).")
-    rates = selectors.rates_on()
-    rows = selectors.offering_rows(ordered, display=display, rates=rates)
-    estimates = {
-        e.offering.id: e
-        for e in selectors.workload_estimates(ordered, spec=_workload_spec(params), display=display, rates=rates)
-    }
-    # One line per component, mode and tier that any of the offerings prices.
-    line_keys = sorted(
-        {
-            (p.component, p.mode, p.tier_min_tokens, p.tier_max_tokens)
-            for o in ordered
-            for p in getattr(o, "current_prices", [])
-        },
-        key=lambda k: (
-            selectors.HEADLINE_COMPONENTS.index(k[0]) if k[0] in selectors.HEADLINE_COMPONENTS else 99,
-            k[1] != "standard",
-            k[1],
-            k[2] or 0,
-        ),
-    )
-    table = []
-    for component, mode, tier_min, tier_max in line_keys:
-        cells = []
-        for row in rows:
-            match = next(
-                (
-                    p
-                    for p in row.prices
-                    if (p.component, p.mode, p.tier_min_tokens, p.tier_max_tokens)
-                    == (component, mode, tier_min, tier_max)
-                ),
-                None,
-            )
-            amount = None
-            if match is not None:
-                amount = selectors.convert_amount(
-                    match.amount_per_mtok, from_currency=match.currency, display=display, rates=rates, ratio=row.ratio
-                )
-            cells.append({"price": match, "amount": amount})
-        table.append({"component": component, "mode": mode, "tier": tier_label(tier_min, tier_max), "cells": cells})
-    context = {
-        "params": params,
-        "form": params.form,
-        "display": display,
-        "rows": rows,
-        "table": table,
-        "estimates": [estimates[r.offering.id] for r in rows],
-    }
-    return render(request, "pricing/compare.html", context)
 
 
 @require_safe

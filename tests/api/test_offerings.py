@@ -200,3 +200,96 @@ def test_it_runs_a_constant_number_of_queries_whatever_the_number_of_offerings(a
             assert api.get(url).json()["count"] == 30
     with django_assert_max_num_queries(6):
         assert api.get("/api/v1/offerings/?limit=1000&unit=mwords&currency=usd").status_code == 200
+
+
+# --- listing classes, region and price range (issue 13) --------------------------------------------------
+
+
+def _model_ids(response) -> list[str]:
+    assert response.status_code == 200, response.content
+    return sorted(row["model_id"] for row in response.json()["results"])
+
+
+def test_it_lists_list_prices_only_unless_free_unlisted_or_missing_ones_are_asked_for(api):
+    offering_with({"input": "1", "output": "2"}, provider_model_id="paid")
+    offering_with({"input": "0", "output": "0"}, provider_model_id="paid:free", listing="free")
+    offering_with({"input": "1", "output": "1"}, provider_model_id="self-hosted", listing="unlisted")
+    gone = offering_with({"input": "1", "output": "2"}, provider_model_id="gone")
+    gone.prices.update(missing_since=timezone.now() - dt.timedelta(days=2))
+
+    assert _model_ids(api.get("/api/v1/offerings/")) == ["paid"]
+    assert _model_ids(api.get("/api/v1/offerings/?include_free=true")) == ["paid", "paid:free"]
+    assert _model_ids(api.get("/api/v1/offerings/?include_unlisted=true")) == ["paid", "self-hosted"]
+    assert _model_ids(api.get("/api/v1/offerings/?include_missing=true")) == ["gone", "paid"]
+    free_row = api.get("/api/v1/offerings/?include_free=true&q=free").json()["results"][0]
+    assert free_row["listing"] == "free"
+
+
+def test_it_applies_the_listing_flags_to_csv_prices_and_estimates_too(api):
+    offering_with({"input": "1", "output": "2"}, provider_model_id="paid")
+    offering_with({"input": "0", "output": "0"}, provider_model_id="paid:free", listing="free")
+
+    csv_default = api.get("/api/v1/offerings/?format=csv").content.decode()
+    csv_free = api.get("/api/v1/offerings/?format=csv&include_free=true").content.decode()
+    prices = api.get("/api/v1/prices/?include_free=true").json()["results"]
+    estimate = api.get("/api/v1/estimate/?input_tokens=1000&include_free=true").json()["results"]
+
+    assert "paid:free" not in csv_default and "paid:free" in csv_free
+    assert {row["model_id"] for row in prices} == {"paid", "paid:free"}
+    assert {row["model_id"] for row in estimate} == {"paid", "paid:free"}
+
+
+def test_it_filters_by_the_region_an_offering_states(api):
+    offering_with({"input": "1", "output": "2"}, provider_model_id="gpt-east", attributes={"region": "eastus"})
+    offering_with({"input": "1", "output": "2"}, provider_model_id="gpt-global")
+
+    response = api.get("/api/v1/offerings/?region=eastus")
+
+    assert _model_ids(response) == ["gpt-east"]
+    assert response.json()["results"][0]["region"] == "eastus"
+
+
+def test_it_filters_open_weights_with_unknown_models_in_neither(api):
+    offering_with({"input": "1", "output": "2"}, provider_model_id="o", model=ModelFactory(slug="o", open_weights=True))
+    offering_with({"input": "1", "output": "2"}, provider_model_id="c", model=ModelFactory(slug="c", open_weights=False))
+    offering_with({"input": "1", "output": "2"}, provider_model_id="u", model=ModelFactory(slug="u", open_weights=None))
+
+    assert _model_ids(api.get("/api/v1/offerings/?open_weights=true")) == ["o"]
+    assert _model_ids(api.get("/api/v1/offerings/?open_weights=false")) == ["c"]
+
+
+def test_it_filters_on_a_blended_price_range_in_the_requested_unit_and_currency(api):
+    ExchangeRateFactory(currency="USD", units_per_eur=Decimal("2"))
+    offering_with({"input": "1", "output": "1"}, provider_model_id="cheap")
+    offering_with({"input": "4", "output": "4"}, provider_model_id="middle")
+    offering_with({"input": "20", "output": "20"}, provider_model_id="dear")
+    offering_with({"input": "1"}, provider_model_id="no-output")
+
+    assert _model_ids(api.get("/api/v1/offerings/?min_price=1&max_price=4")) == ["cheap", "middle"]
+    assert _model_ids(api.get("/api/v1/offerings/?currency=EUR&max_price=2")) == ["cheap", "middle"]
+    assert _model_ids(api.get("/api/v1/offerings/?unit=mwords&max_price=2")) == ["cheap"]  # 1 USD/Mtok = 1.33/Mwords
+    assert _model_ids(api.get("/api/v1/offerings/?min_price=2&ordering=model_id")) == ["dear", "middle"]
+
+
+@pytest.mark.parametrize(
+    ("query", "parameter"),
+    [
+        ("min_price=-1", "min_price"),
+        ("max_price=abc", "max_price"),
+        ("min_price=5&max_price=1", "max_price"),
+        ("include_free=maybe", "include_free"),
+        ("region=" + "x" * 101, "region"),
+    ],
+)
+def test_it_answers_bad_filter_values_with_a_400_naming_the_parameter(api, query, parameter):
+    response = api.get(f"/api/v1/offerings/?{query}")
+
+    assert response.status_code == 400
+    assert parameter in response.json()
+
+
+def test_it_documents_the_new_parameters_in_the_schema(api):
+    schema = api.get("/api/schema/?format=json").json()
+    parameters = {p["name"] for p in schema["paths"]["/api/v1/offerings/"]["get"]["parameters"]}
+
+    assert {"include_free", "include_unlisted", "include_missing", "region", "min_price", "max_price"} <= parameters
