@@ -20,10 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from pricing import corpus, services
-from pricing.models import Model, Tokenizer, TokenizerMeasurement
+from pricing.models import Model, Offering, Tokenizer, TokenizerMeasurement
 from pricing.tokenizers import TOKENIZERS, TokenizerUnavailable, count_text
 
 log = logging.getLogger(__name__)
@@ -489,3 +490,75 @@ def tokenizer_assign(*, overwrite: bool = False) -> AssignResult:
     if result.assigned:
         services.prices_changed()
     return result
+
+
+# --- coverage: how many offerings' words figures are measured, curated or assumed -----------------------
+
+
+@dataclass(frozen=True)
+class Coverage:
+    total: int
+    measured: int
+    curated: int
+    assumed: int  # the model is not identified, its tokenizer is not known, or it has no figure
+    # How each offering's tokenizer was chosen: "name rule", "creator", "source's hint", "OpenAI's table",
+    # "curator", "none" (no tokenizer) -> offerings.
+    by_rule: dict[str, int] = field(default_factory=dict)
+
+    def share(self, part: int) -> Decimal:
+        return (Decimal(100 * part) / self.total).quantize(Decimal("0.1")) if self.total else Decimal(0)
+
+    @property
+    def measured_pct(self) -> Decimal:
+        return self.share(self.measured)
+
+    @property
+    def curated_pct(self) -> Decimal:
+        return self.share(self.curated)
+
+    @property
+    def assumed_pct(self) -> Decimal:
+        return self.share(self.assumed)
+
+    def summary(self) -> str:
+        rules = ", ".join(f"{kind} {count}" for kind, count in self.by_rule.items())
+        return (
+            f"{self.total} offerings: {self.measured} measured ({self.measured_pct}%), {self.curated} curated "
+            f"({self.curated_pct}%), {self.assumed} assumed ({self.assumed_pct}%); tokenizer chosen by: {rules}"
+        )
+
+
+_RULE_KINDS = (
+    ("name rule", "name rule"),
+    ("creator ", "creator"),
+    ("source's tokenizer hint", "source's hint"),
+    ("tiktoken's", "OpenAI's table"),
+    (CURATOR_RULE, "curator"),
+)
+
+
+def _rule_kind(rule: str | None, has_tokenizer: bool) -> str:
+    if not has_tokenizer:
+        return "none"
+    for prefix, kind in _RULE_KINDS:
+        if (rule or "").startswith(prefix):
+            return kind
+    return "earlier assignment"
+
+
+def offering_coverage() -> Coverage:
+    """How many offerings' English words figure is measured, curated or assumed, and how each
+    offering's tokenizer was chosen (one query)."""
+    rows = Offering.objects.values("model__tokenizer__provenance", "model__tokenizer_rule").annotate(n=Count("id"))
+    by_provenance: dict[str, int] = {}
+    by_rule: dict[str, int] = {}
+    for row in rows:
+        provenance = row["model__tokenizer__provenance"]
+        by_provenance[provenance or "none"] = by_provenance.get(provenance or "none", 0) + row["n"]
+        kind = _rule_kind(row["model__tokenizer_rule"], provenance is not None)
+        by_rule[kind] = by_rule.get(kind, 0) + row["n"]
+    total = sum(by_provenance.values())
+    measured = by_provenance.get(Tokenizer.Provenance.MEASURED, 0)
+    curated = by_provenance.get(Tokenizer.Provenance.CURATED, 0)
+    ordered = dict(sorted(by_rule.items(), key=lambda item: -item[1]))
+    return Coverage(total, measured, curated, total - measured - curated, ordered)

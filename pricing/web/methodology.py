@@ -18,10 +18,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Q
-
 from pricing import corpus, units
-from pricing.models import Offering, Tokenizer, TokenizerMeasurement
+from pricing.measurement import Coverage as Coverage
+from pricing.measurement import offering_coverage as offering_coverage
+from pricing.models import Tokenizer, TokenizerMeasurement
 
 RULES_OF_THUMB = (units.ASSUMED_WORDS_PER_TOKEN, Decimal("0.7"))
 
@@ -103,40 +103,6 @@ def tokenizer_rows(tokenizers: Sequence[Tokenizer]) -> list[TokenizerRow]:
         rows.append(row)
     rows.sort(key=lambda r: (r.cells["en"].source != "measured", r.tokenizer.name))
     return rows
-
-
-@dataclass(frozen=True)
-class Coverage:
-    total: int
-    measured: int
-    curated: int
-    assumed: int  # a tokenizer is known but has no figure, or none is known
-
-    def share(self, part: int) -> Decimal:
-        return (Decimal(100 * part) / self.total).quantize(Decimal("0.1")) if self.total else Decimal(0)
-
-    @property
-    def measured_pct(self) -> Decimal:
-        return self.share(self.measured)
-
-    @property
-    def curated_pct(self) -> Decimal:
-        return self.share(self.curated)
-
-    @property
-    def assumed_pct(self) -> Decimal:
-        return self.share(self.assumed)
-
-
-def offering_coverage() -> Coverage:
-    """How many offerings' English words figure is measured, curated or assumed (one query)."""
-    counts = Offering.objects.aggregate(
-        total=Count("id"),
-        measured=Count("id", filter=Q(model__tokenizer__provenance=Tokenizer.Provenance.MEASURED)),
-        curated=Count("id", filter=Q(model__tokenizer__provenance=Tokenizer.Provenance.CURATED)),
-    )
-    total, measured, curated = counts["total"], counts["measured"], counts["curated"]
-    return Coverage(total, measured, curated, total - measured - curated)
 
 
 def language_rows() -> list[dict[str, object]]:

@@ -201,8 +201,8 @@ def test_curated_figures_show_as_curated_and_compare_only_where_given():
 def test_the_coverage_counts_offerings_by_the_provenance_of_their_figure():
     measured = TokenizerFactory(slug="m", provenance="measured")
     curated = TokenizerFactory(slug="c", provenance="curated")
-    for tokenizer, count in ((measured, 3), (curated, 1)):
-        model = ModelFactory(tokenizer=tokenizer)
+    for tokenizer, rule, count in ((measured, "name rule: Llama 3.x model", 3), (curated, "curator", 1)):
+        model = ModelFactory(tokenizer=tokenizer, tokenizer_rule=rule)
         for _ in range(count):
             OfferingFactory(model=model)
     OfferingFactory(model=None)
@@ -211,6 +211,8 @@ def test_the_coverage_counts_offerings_by_the_provenance_of_their_figure():
 
     assert (coverage.total, coverage.measured, coverage.curated, coverage.assumed) == (5, 3, 1, 1)
     assert coverage.measured_pct == Decimal("60.0")
+    assert coverage.by_rule == {"name rule": 3, "curator": 1, "none": 1}
+    assert "3 measured (60.0%)" in coverage.summary()
 
 
 @pytest.mark.django_db

@@ -1,5 +1,6 @@
-"""``manage.py measure_tokenizers [--tokenizer SLUG ...] [--language en|zh|code ...] [--no-assign] [--list]``:
-the twin of the ``measure_tokenizers`` task, calling the same services."""
+"""``manage.py measure_tokenizers [--tokenizer SLUG ...] [--language CODE ...] [--no-assign] [--list]``:
+the twin of the ``measure_tokenizers`` task, calling the same services, then the share of offerings
+whose words figure is measured, curated or assumed (language codes: pricing/corpus/__init__.py)."""
 
 from __future__ import annotations
 
@@ -43,3 +44,4 @@ class Command(BaseCommand):
         self.stdout.write(result.summary())
         if not options["no_assign"]:
             self.stdout.write(measurement.tokenizer_assign().summary())
+        self.stdout.write(measurement.offering_coverage().summary())
