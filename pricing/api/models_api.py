@@ -53,6 +53,11 @@ class ModelListParams(params.PageParams, params.DisplayParams):
     )
     creator = serializers.CharField(required=False, max_length=80, help_text="Who made the model, any spelling.")
     open_weights = serializers.BooleanField(required=False, default=None, help_text="true or false.")
+    provider = serializers.CharField(
+        required=False,
+        max_length=400,
+        help_text="Only models these providers sell (slugs, separated by commas); best prices are theirs.",
+    )
     mode = params.choice(MODES, default="standard", help_text="Mode of the best prices (default standard).")
     ordering = params.ordering_field(MODEL_ORDERING, default="name")
 
@@ -423,6 +428,11 @@ class ModelViewSet(ApiView):
             models = models.filter(Q(creator__iexact=creator) | Q(creator=creator_slug(creator)))
         if values.get("open_weights") is not None:
             models = models.filter(open_weights=values["open_weights"])
+        providers = [p.strip() for p in (values.get("provider") or "").split(",") if p.strip()]
+        sellers = {"mode": display.mode, "providers": providers}
+        if providers:
+            sold = model_reads.models_best(display=display, rates=rates, as_of=as_of, **sellers)
+            models = models.filter(id__in=[b.model_id for b in sold])
         wanted = values.get("search") or values.get("q") or ""
         ranked_ids: list[int] | None = None
         if wanted:
@@ -433,7 +443,7 @@ class ModelViewSet(ApiView):
         explicit = "ordering" in request.query_params
         if field_name in PRICE_ORDERINGS:
             ids = list(models.order_by().values_list("id", flat=True))
-            found = model_reads.models_best(display=display, rates=rates, as_of=as_of, mode=display.mode)
+            found = model_reads.models_best(display=display, rates=rates, as_of=as_of, **sellers)
             allowed = set(ids)
             best_sorted = model_reads.models_best_sorted(
                 [b for b in found if b.model_id in allowed], sort=field_name, descending=descending
@@ -458,7 +468,7 @@ class ModelViewSet(ApiView):
             best_of = {
                 b.model_id: b
                 for b in model_reads.models_best(
-                    display=display, rates=rates, as_of=as_of, mode=display.mode, model_ids=page_ids
+                    display=display, rates=rates, as_of=as_of, model_ids=page_ids, **sellers
                 )
             }
         loaded = models.in_bulk(page_ids)

@@ -496,8 +496,13 @@ class ModelBest:
     blended: Decimal | None
     blended_offering: int | None
     ratio: units.WordsRatio
-    # Filled for the page shown: offering id -> "provider name" of the cheapest sellers.
-    seller_names: dict[int, str] = field(default_factory=dict)
+    # Filled for the page shown (cheapest_offerings_fill): the cheapest sellers' offerings by id.
+    offerings: dict[int, Offering] = field(default_factory=dict)
+
+    def cheapest(self, component: str) -> Offering | None:
+        """The offering charging the best price of ``component`` (or ``blended``), once filled."""
+        chosen = self.blended_offering if component == "blended" else self.cheapest_offering.get(component)
+        return self.offerings.get(chosen) if chosen is not None else None
 
 
 MODEL_ORDERINGS = (*HEADLINE_COMPONENTS, "blended", "name", "sellers")
@@ -595,13 +600,14 @@ def models_best_sorted(items: list[ModelBest], *, sort: str, descending: bool = 
     return known + [m for m in items if key(m) is None]
 
 
-def seller_names_fill(items: Sequence[ModelBest]) -> None:
-    """Name the cheapest sellers of the models shown (one query, none for no models)."""
+def cheapest_offerings_fill(items: Sequence[ModelBest]) -> None:
+    """Load the cheapest sellers' offerings (with their providers) of the models shown: one query, none
+    for no models."""
     wanted = {i for m in items for i in (*m.cheapest_offering.values(), m.blended_offering) if i is not None}
     if not wanted:
         return
-    names = dict(Offering.objects.filter(id__in=wanted).values_list("id", "provider__name"))
+    loaded = Offering.objects.select_related("provider").in_bulk(wanted)
     for item in items:
-        item.seller_names = {
-            i: names[i] for i in (*item.cheapest_offering.values(), item.blended_offering) if i in names
+        item.offerings = {
+            i: loaded[i] for i in (*item.cheapest_offering.values(), item.blended_offering) if i in loaded
         }

@@ -179,3 +179,12 @@ def test_it_runs_a_constant_number_of_queries_whatever_the_number_of_sellers(api
 
     assert few == many
     assert many <= 12
+
+
+def test_it_keeps_the_models_a_provider_sells_with_that_providers_prices(api):
+    build()
+
+    rows = api.get("/api/v1/models/?provider=together").json()["results"]
+
+    assert [r["slug"] for r in rows] == ["deepseek-v3"]
+    assert rows[0]["best"]["input"] == 1.25 and rows[0]["seller_count"] == 1
