@@ -328,6 +328,7 @@ _RULES: tuple[tuple[str, str, str], ...] = (
     (r"distill[-. ]?llama", "llama3", "R1 distills keep the Llama 3 base's tokenizer"),
     (r"distill[-. ]?qwen", "qwen", "R1 distills keep the Qwen 2.5 base's tokenizer"),
     (r"deepseek", "deepseek", "DeepSeek model"),
+    (r"mai[-. ]?ds[-. ]?r[-. ]?1", "deepseek", "Microsoft: MAI-DS-R1 is DeepSeek-R1 post-trained"),
     (r"qwen[-. ]?3[-. ][56]\b", "qwen3-5", "Qwen 3.5/3.6 model"),
     (r"qwen|qwq|qvq", "qwen", "Qwen model"),
     (r"llama[-. ]?(guard[-. ]?)?4", "llama4", "Llama 4 model (Llama Guard 4 is pruned from Llama 4 Scout)"),
@@ -335,7 +336,7 @@ _RULES: tuple[tuple[str, str, str], ...] = (
     (
         r"mistral[-. ]?7b|mixtral|wizardlm[-. ]?2[-. ]?8x[-. ]?22b|mistral[-. ]large[-. ]?(2402|2407|2411)"
         r"|pixtral[-. ]large|codestral[-. ]?(2405|22b)|codestral[-. ]mamba"
-        r"|mistral[-. ](small|medium|tiny)[-. ]?(2402|2312)",
+        r"|mistral[-. ](small|medium)[-. ]?(2402|2312)|mistral[-. ]tiny",
         "mistral-sentencepiece",
         "mistral-common's model table (SentencePiece v1-v7); WizardLM-2 8x22B is a Mixtral 8x22B fine-tune",
     ),
@@ -353,6 +354,7 @@ _RULES: tuple[tuple[str, str, str], ...] = (
         "openai-o200k",
         "OpenAI model on o200k_base",
     ),
+    (r"codex[-. ]mini", "openai-o200k", "OpenAI: codex-mini is a fine-tuned o4-mini (o200k_base)"),
     (r"gpt-4|gpt-3\.5", "openai-cl100k", "OpenAI model on cl100k_base"),
 )
 MODEL_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), slug) for p, slug, _ in _RULES)

@@ -103,6 +103,9 @@ def test_every_language_is_offered_wherever_words_are_shown():
         ("llama-4-scout-17b-16e", "meta-llama", "llama4", "Llama 4 model"),
         ("llama-guard-4-12b", "meta-llama", "llama4", "pruned from Llama 4 Scout"),
         ("llama-guard-3-8b", "meta-llama", "llama3", "Llama 3.1 fine-tune"),
+        ("codex-mini", "openai", "openai-o200k", "fine-tuned o4-mini"),
+        ("mai-ds-r-1", "microsoft", "deepseek", "DeepSeek-R1 post-trained"),
+        ("mistral-tiny", "mistralai", "mistral-sentencepiece", "mistral-common"),
     ],
 )
 def test_each_rule_names_where_its_fact_comes_from(slug, creator, expected, says):
@@ -113,7 +116,12 @@ def test_each_rule_names_where_its_fact_comes_from(slug, creator, expected, says
 
 
 def test_unknown_tokenizers_stay_unresolved_rather_than_guessed():
-    for slug, creator in (("grok-4", "x-ai"), ("nova-pro", "amazon"), ("minimax-m2", "minimax"), ("codex-mini", "")):
+    for slug, creator in (
+        ("grok-4", "x-ai"),
+        ("nova-pro", "amazon"),
+        ("minimax-m2", "minimax"),
+        ("mistral-medium", "mistralai"),
+    ):
         assert tokenizer_resolve(model_slug=slug, creator=creator) is None
     # "Mistral" as a family names several tokenizers: a hint alone decides nothing.
     assert tokenizer_resolve(model_slug="mistral-saba", hints=["Mistral"]) is None
