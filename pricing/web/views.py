@@ -20,6 +20,7 @@ from pricing.web.changes import changes_context
 from pricing.web.forms import (
     LeaderboardForm,
     Params,
+    as_of_moment,
     read_params,
 )
 
@@ -59,13 +60,22 @@ def leaderboard(request: HttpRequest) -> HttpResponse:
         request.GET,
         providers=_provider_choices(),
         creators=selectors.creators_list(),
-        currencies=selectors.known_currencies(),
         regions=selectors.regions_list(),
+        currencies=selectors.known_currencies(),
     )
-    display = _display(params)
     basket, basket_notices = compare.basket_parse(request.GET.getlist(compare.BASKET_PARAM))
     params.notices.extend(basket_notices)
-    rates = selectors.rates_on()
+    display = _display(params)
+    as_of = as_of_moment(params["as_of"])
+    rates = selectors.rates_on(day=as_of.date() if as_of else None)
+    if request.GET.get("group") == "model":
+        # Best price per model: the same filters, one row per canonical model (imported here: it uses this module).
+        from pricing.web import models_page
+
+        basket_state = compare.basket_context(request, basket)
+        return models_page.leaderboard_by_model(
+            request, params, display=display, rates=rates, as_of=as_of, context=basket_state
+        )
     # Rank every offering on lean price lines, then build rows for the page shown only. Only offerings
     # with a price in the chosen mode belong in a mode's leaderboard.
     ids = selectors.offering_ids_sorted(
@@ -73,35 +83,41 @@ def leaderboard(request: HttpRequest) -> HttpResponse:
         descending=params["dir"] == "desc",
         display=display,
         rates=rates,
+        as_of=as_of,
         mode=display.mode,
         providers=[params["provider"]] if params["provider"] else [],
         creator=params["creator"],
         q=params["q"],
         min_context=params["min_context"] or None,
         open_weights={"yes": True, "no": False}.get(params["open_weights"]),
-    )
-    per_page = len(ids) or 1 if params["per_page"] == "all" else int(params["per_page"])
-    paginator = Paginator(ids, per_page)
-    page = paginator.get_page(params["page"])
-    if params["page"] > paginator.num_pages > 0:
-        params.notices.append(f"There is no page {params['page']}; showing page {page.number}.")
-    rows = selectors.offering_rows_for(list(page.object_list), display=display, rates=rates, mode=display.mode)
-    context = {
-        "params": params,
-        "form": params.form,
-        "display": display,
         region=params["region"],
         min_price=params["min_price"],
         max_price=params["max_price"],
         include_free=params["include_free"],
         include_unlisted=params["include_unlisted"],
         include_missing=params["include_missing"],
+    )
+    per_page = len(ids) or 1 if params["per_page"] == "all" else int(params["per_page"])
+    paginator = Paginator(ids, per_page)
+    page = paginator.get_page(params["page"])
+    if params["page"] > paginator.num_pages > 0:
+        params.notices.append(f"There is no page {params['page']}; showing page {page.number}.")
+    rows = selectors.offering_rows_for(
+        list(page.object_list), display=display, rates=rates, as_of=as_of, mode=display.mode
+    )
+    context = {
+        "params": params,
+        "form": params.form,
+        "display": display,
+        "as_of": as_of,
         "page": page,
         "rows": rows,
         "total": len(ids),
         "assumed_ratio": units.ASSUMED_WORDS_PER_TOKEN,
         "stale_after_hours": settings.SCRAPE_STALE_AFTER_HOURS,
         "sort_fields": ["input", "cached_input", "output", "blended"],
+        "api_url": api_links.leaderboard_api_url(request, params.values, page_number=page.number),
+        **compare.basket_context(request, basket),
     }
     return render(request, _template(request, "pricing/leaderboard.html", "pricing/_leaderboard_results.html"), context)
 
@@ -116,8 +132,6 @@ def _workload_spec(params: Params) -> selectors.WorkloadSpec:
         return selectors.WorkloadSpec(
             requests=params["requests"],
             input_tokens=counts["input"],
-        "api_url": api_links.leaderboard_api_url(request, params.values, page_number=page.number),
-        **compare.basket_context(request, basket),
             cached_input_tokens=counts["cached_input"],
             output_tokens=counts["output"],
             mode=params["mode"],
