@@ -126,4 +126,6 @@ def parallel_others() -> list[str]:
 
 
 def headers(codes: Iterable[str]) -> list[tuple[str, str]]:
-    return [(code, corpus.LANGUAGES[code]) for code in codes]
+    """(code, column label): English registers by their register alone, the mix as the default."""
+    labels = {"en": "mix (default)", **{f"en-{r}": corpus.REGISTER_LABELS[r] for r in corpus.REGISTERS}}
+    return [(code, labels.get(code, corpus.LANGUAGES[code])) for code in codes]
