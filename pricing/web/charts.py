@@ -110,9 +110,10 @@ def history_steps(
         chosen = native or lines
         converted: list[tuple[Any, Decimal]] = []
         for price in sorted(chosen, key=lambda p: (p.valid_from, p.recorded_at)):
-            amount: Decimal | None = Decimal(price.amount_per_mtok)
-            if price.currency != currency:
-                amount = rates.convert(amount, from_currency=price.currency, to_currency=currency) if rates else None
+            stated = Decimal(price.amount_per_mtok)
+            amount = stated if price.currency == currency else None
+            if amount is None and rates is not None:
+                amount = rates.convert(stated, from_currency=price.currency, to_currency=currency)
             if amount is None:
                 continue
             if words_per_token:

@@ -3,6 +3,7 @@ counts one way."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -54,3 +55,15 @@ def test_a_price_as_printed_spells_scientific_notation_in_plain_digits(printed, 
 )
 def test_token_counts_are_written_one_way(count, written):
     assert tokens(count) == written
+
+
+@pytest.mark.django_db
+def test_no_page_shows_a_price_in_scientific_notation(client, priced, deepseek_model):
+    offering = priced("litellm", "deepseek-chat", "0.15", "0.6", model=deepseek_model)
+    offering.prices.filter(component="input").update(original="$1.5E-7 / token")
+    offering.prices.filter(component="output").update(original="$6.0E-7 / token")
+
+    for url in ("/models/deepseek-v3/", "/?q=deepseek", "/calculator/?q=deepseek", "/?q=deepseek&currency=EUR"):
+        body = client.get(url).content.decode()
+        assert not re.search(r"\d[eE][-+]?\d", body), url
+    assert "$0.00000015 / token" in client.get("/models/deepseek-v3/").content.decode()
