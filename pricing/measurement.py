@@ -331,8 +331,13 @@ _RULES: tuple[tuple[str, str, str], ...] = (
     (r"mai[-. ]?ds[-. ]?r[-. ]?1", "deepseek", "Microsoft: MAI-DS-R1 is DeepSeek-R1 post-trained"),
     (r"qwen[-. ]?3[-. ][56]\b", "qwen3-5", "Qwen 3.5/3.6 model"),
     (r"qwen|qwq|qvq", "qwen", "Qwen model"),
-    (r"llama[-. ]?(guard[-. ]?)?4", "llama4", "Llama 4 model (Llama Guard 4 is pruned from Llama 4 Scout)"),
-    (r"llama[-. ]?(guard[-. ]?)?3", "llama3", "Llama 3.x model or fine-tune (Llama Guard 3 is a Llama 3.1 fine-tune)"),
+    # A version, not the start of a size: "llama-34b" is Code Llama 34B (Llama 2), "llama-3b" a 3B model.
+    (r"llama[-. ]?(guard[-. ]?)?4(?!\d|b\b)", "llama4", "Llama 4 model (Llama Guard 4 is pruned from Llama 4 Scout)"),
+    (
+        r"llama[-. ]?(guard[-. ]?)?3(?!\d|b\b)",
+        "llama3",
+        "Llama 3.x model or fine-tune (Llama Guard 3 is a Llama 3.1 fine-tune)",
+    ),
     (
         r"mistral[-. ]?7b|mixtral|wizardlm[-. ]?2[-. ]?8x[-. ]?22b|mistral[-. ]large[-. ]?(2402|2407|2411)"
         r"|pixtral[-. ]large|codestral[-. ]?(2405|22b)|codestral[-. ]mamba"
