@@ -256,8 +256,36 @@ def snapshot_entries(path: Path) -> Iterator[dict[str, Any]]:
     yield from sorted(snapshot_read(path)["entries"], key=lambda e: (e["as_of"], e["source"]))
 
 
+def entry_key(entry: dict[str, Any]) -> tuple[str, str, dt.datetime, str]:
+    """What identifies a loaded entry: its source, kind, date and document hash (its run carries all four)."""
+    return (
+        entry["source"],
+        entry.get("kind", ScrapeRun.Kind.SNAPSHOT),
+        dt.datetime.fromisoformat(entry["as_of"]),
+        entry["document_sha256"],
+    )
+
+
+def snapshot_unloaded(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """The entries of ``payload`` this database has not loaded yet, oldest copy first."""
+    loaded = set(
+        ScrapeRun.objects.filter(
+            kind__in=(ScrapeRun.Kind.SNAPSHOT, ScrapeRun.Kind.CURATED), status=ScrapeRun.Status.SUCCEEDED
+        ).values_list("source__slug", "kind", "as_of", "content_hash")
+    )
+    entries = sorted(payload["entries"], key=lambda e: (e["as_of"], e["source"]))
+    return [entry for entry in entries if entry_key(entry) not in loaded]
+
+
 def snapshot_load(*, path: Path, force: bool = False) -> list[services.RunResult]:
-    """Ingest the snapshot, oldest copy first, unless the database already holds prices."""
+    """Ingest the snapshot, oldest copy first, unless the database already holds prices.
+
+    ``force`` loads into a database that holds prices, but only the entries it has not loaded before
+    (``snapshot_unloaded``): each goes through the ordinary ingest like any dated copy, and an entry
+    already loaded is skipped. Replaying evidence the database already has would count as a new
+    sighting of nothing and would raise again the held proposals a curator already decided; a newer
+    snapshot's new entries are what ``--force`` is for. (To replace a database's contents wholesale,
+    ``manage.py prices import --force`` a ``prices export``.)"""
     if Price.objects.exists() and not force:
         return []
     payload = snapshot_read(path)
@@ -268,7 +296,7 @@ def snapshot_load(*, path: Path, force: bool = False) -> list[services.RunResult
         ]
     )
     results = []
-    for entry in sorted(payload["entries"], key=lambda e: (e["as_of"], e["source"])):
+    for entry in snapshot_unloaded(payload):
         records = [record_from_json(r) for r in entry["records"]]
         results.append(
             services.records_ingest(
@@ -278,9 +306,10 @@ def snapshot_load(*, path: Path, force: bool = False) -> list[services.RunResult
                 as_of=dt.datetime.fromisoformat(entry["as_of"]),
                 content_hash=entry["document_sha256"],
                 note=entry.get("note", f"bundled snapshot of {entry['document']}"),
-                retirements=[retirement_from_json(r) for r in entry.get("retirements", [])],
             )
         )
+    if not results:
+        return results
     # Tens of thousands of rows just arrived: give the query planner fresh statistics now rather
     # than whenever autovacuum gets to it (PostgreSQL planned the leaderboard 30x slower without).
     with connection.cursor() as cursor:

@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from pricing.models import Price
 from pricing.snapshot import CaptureSpec, capture_date, snapshot_build, snapshot_load
 from providers import REGISTRY
 
@@ -38,7 +39,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("action", choices=["load", "build"])
         parser.add_argument("--path", type=Path, default=settings.SNAPSHOT_PATH)
-        parser.add_argument("--force", action="store_true", help="load even if prices exist")
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="load into a database that holds prices: only the entries it has not loaded yet (by source, "
+            "date and document hash), through the ordinary ingest; loaded entries are skipped",
+        )
         parser.add_argument("--pages", type=Path, nargs="*", default=[], help="capture folders (build)")
         parser.add_argument(
             "--curated",
@@ -54,9 +60,15 @@ class Command(BaseCommand):
         if options["action"] == "load":
             if not options["path"].exists():
                 raise CommandError(f"no snapshot at {options['path']}")
+            had_prices = Price.objects.exists()
             results = snapshot_load(path=options["path"], force=options["force"])
-            if not results:
-                self.stdout.write("prices already present; snapshot not loaded (use --force)")
+            if had_prices and not options["force"]:
+                self.stdout.write(
+                    "prices already present; snapshot not loaded "
+                    "(--force loads the entries this database has not loaded yet)"
+                )
+            elif not results:
+                self.stdout.write("every entry of the snapshot is already loaded; nothing to do")
             for result in results:
                 self.stdout.write(result.summary())
             if any(not r.ok for r in results):
