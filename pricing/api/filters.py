@@ -6,7 +6,7 @@ import django_filters
 from django.db.models import Q, QuerySet
 from drf_spectacular.utils import extend_schema_field
 
-from pricing.models import Model, Provider, Source
+from pricing.models import Provider, Source
 
 
 class TextSearchFilter(django_filters.CharFilter):
@@ -46,18 +46,6 @@ class ProviderFilter(StrictFilterSet):
     class Meta:
         model = Provider
         fields = ["q"]
-
-    search = staticmethod(search)
-
-
-class ModelFilter(StrictFilterSet):
-    q = TextSearchFilter()
-    creator = django_filters.CharFilter(max_length=80, help_text="Who made the model (e.g. meta).")
-    open_weights = YesNoFilter(help_text="true or false.")
-
-    class Meta:
-        model = Model
-        fields = ["q", "creator", "open_weights"]
 
     search = staticmethod(search)
 

@@ -260,15 +260,6 @@ class ChangeListParams(PageParams, FilterParams, ListingParams, DisplayParams):
         return attrs
 
 
-class CatalogueParams(PageParams):
-    q = serializers.CharField(required=False, allow_blank=True, max_length=200, help_text="Text in the slug or name.")
-
-
-class ModelListParams(CatalogueParams):
-    creator = serializers.CharField(required=False, allow_blank=True, max_length=80)
-    open_weights = serializers.BooleanField(required=False, default=None, help_text="true or false.")
-
-
 class TextField(serializers.CharField):
     """A string, and only a string: ``"text": 0`` in a JSON body is a mistake worth a 400."""
 

@@ -16,7 +16,7 @@ from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from pricing import selectors, units
-from pricing.models import Model, Offering, Price, Provider, ScrapeRun, Source
+from pricing.models import Offering, Price, Provider, ScrapeRun, Source
 
 QUANTUM = Decimal("1e-12")
 
@@ -400,41 +400,6 @@ class ProviderSerializer(serializers.ModelSerializer):
         fields = ["slug", "name", "website"]
 
 
-class ModelSerializer(serializers.ModelSerializer):
-    tokenizer: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
-        slug_field="slug", read_only=True, allow_null=True
-    )
-    words_per_token = AmountField()
-    words_per_token_source = serializers.CharField(read_only=True)
-
-    class Meta:
-        model = Model
-        fields = [
-            "slug",
-            "name",
-            "creator",
-            "context_window",
-            "open_weights",
-            "tokenizer",
-            "words_per_token",
-            "words_per_token_source",
-        ]
-
-    def to_representation(self, instance: Model) -> dict[str, Any]:
-        tokenizer = instance.tokenizer if instance.tokenizer_id else None
-        ratio = units.WordsRatio(tokenizer.words_per_token, tokenizer.provenance) if tokenizer else units.ASSUMED_RATIO
-        return {
-            "slug": instance.slug,
-            "name": instance.name,
-            "creator": instance.creator,
-            "context_window": instance.context_window,
-            "open_weights": instance.open_weights,
-            "tokenizer": tokenizer.slug if tokenizer else None,
-            "words_per_token": ratio.words_per_token,
-            "words_per_token_source": ratio.provenance,
-        }
-
-
 class RunSerializer(serializers.ModelSerializer):
     class Meta:
         model = ScrapeRun
@@ -624,7 +589,6 @@ HistoryPage = page_serializer(
 )
 ChangePage = page_serializer("ChangePage", ChangeSerializer(many=True, read_only=True))
 ProviderPage = page_serializer("ProviderPage", ProviderSerializer(many=True, read_only=True))
-ModelPage = page_serializer("ModelPage", ModelSerializer(many=True, read_only=True))
 SourcePage = page_serializer("SourcePage", SourceSerializer(many=True, read_only=True))
 EstimatePage = page_serializer(
     "EstimatePage",

@@ -355,15 +355,6 @@ class ProviderViewSet(CatalogueView):
         return selectors.providers_list()
 
 
-@extend_schema_view(list=extend_schema(summary="Canonical models", responses={200: out.ModelPage, 400: ERROR}))
-class ModelViewSet(CatalogueView):
-    serializer_class = out.ModelSerializer
-    filterset_class = filters.ModelFilter
-
-    def queryset_of(self) -> Any:
-        return selectors.models_list()
-
-
 @extend_schema_view(
     list=extend_schema(
         summary="Sources with their health",

@@ -19,7 +19,6 @@ from django.utils import timezone
 from pricing import corpus, search, units
 from pricing.models import (
     ExchangeRate,
-    Model,
     Offering,
     Price,
     Provider,
@@ -300,10 +299,6 @@ def source_health(source: Source) -> str:
 
 def providers_list() -> QuerySet[Provider]:
     return Provider.objects.order_by("name")
-
-
-def models_list() -> QuerySet[Model]:
-    return Model.objects.select_related("tokenizer").order_by("name")
 
 
 # --- normalised rows: what the leaderboard, the API and compare show -------------------------------
