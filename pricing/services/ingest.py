@@ -838,6 +838,67 @@ class _Applier:
             excerpt=record.excerpt[:300],
         )
 
+    def _end_what_later_runs_dropped(self, touched: set[LineKey]) -> None:
+        """A backfill (an older copy replayed after newer runs of the source) must end up where replaying in
+        date order would: what it lists that the source's next run no longer listed is missing from that
+        run's date, and a line the next runs stopped emitting for a model they still list closes there.
+        "Seen later" is read from ``last_seen_at``, the newest evidence that confirmed a row."""
+        later = (
+            ScrapeRun.objects.filter(
+                source=self.source, status=ScrapeRun.Status.SUCCEEDED, evidence_at__gt=self.evidence_at
+            )
+            .exclude(pk=self.run.pk)
+            .exclude(note__startswith=PARTIAL_NOTE)
+            .order_by("evidence_at")
+            .values_list("as_of", "evidence_at")
+            .first()
+        )
+        if later is None:
+            return
+        next_moment, next_evidence = later[0] or later[1], later[1]
+        if next_moment <= self.effective_from:
+            return
+        ours = self.source.pk
+        lines_of: dict[int, list[LineKey]] = defaultdict(list)
+        for key in {*self.published, *self.proposals}:
+            lines_of[key.offering_id].append(key)
+        by_offering: dict[int, list[LineKey]] = defaultdict(list)
+        for key in touched:
+            by_offering[key.offering_id].append(key)
+
+        def seen(keys: Iterable[LineKey]) -> dt.datetime:
+            # A held proposal's sighting counts: its run emitted the line, only with a figure not yet published.
+            moments = [
+                row.last_seen_at or row.recorded_at
+                for key in keys
+                for row in (*self.published.get(key, []), *self.proposals.get(key, []))
+                if row.source_id == ours
+            ]
+            return max(moments, default=self.evidence_at)
+
+        for offering_id, keys in by_offering.items():
+            offering_gone = seen(lines_of[offering_id]) < next_evidence
+            marked = False
+            for key in keys:
+                if not offering_gone and seen([key]) >= next_evidence:
+                    continue
+                row = covering(self.published[key], next_moment)
+                if row is None or row.source_id != ours:
+                    continue
+                if offering_gone:
+                    if row.missing_since is None:
+                        row.missing_since = next_moment
+                        if row.pk is not None:
+                            self.plan.missing_since[next_moment].append(row.pk)
+                        marked = True
+                elif row.pk is not None:
+                    self.plan.close(row, next_moment)
+                    self.counts.closed += 1
+                else:
+                    row.valid_to = next_moment
+                    self.counts.closed += 1
+            self.counts.missing += marked
+
     def _close_and_mark(self, touched: set[LineKey]) -> None:
         """The run is its source's whole truth for what it covers, as of its date: lines of listed offerings
         that it no longer emits close (a re-tiered table, a dropped mode or currency), and so do a less trusted
@@ -865,13 +926,22 @@ class _Applier:
             self.counts.closed += 1
         for key in touched:
             row = covering(self.published[key], moment)
-            if row is not None and row.pk is not None and row.missing_since is not None and row.source_id == ours:
+            if (
+                row is not None
+                and row.pk is not None
+                and row.missing_since is not None
+                and row.missing_since <= moment  # listed again after it went missing, not in an older copy
+                and row.source_id == ours
+            ):
                 self.plan.back.append(row.pk)
         if self.partial:
             return
+        self._end_what_later_runs_dropped(touched)
         vanished = (
             Price.objects.in_force(moment)
-            .filter(source=self.source, missing_since__isnull=True)
+            .filter(source=self.source)
+            # not marked yet, or marked by a later copy when this earlier one already no longer lists it
+            .filter(Q(missing_since__isnull=True) | Q(missing_since__gt=moment))
             .filter(Q(last_seen_at__isnull=True) | Q(last_seen_at__lte=self.evidence_at))
             .values_list("id", "offering_id")
         )
@@ -880,4 +950,4 @@ class _Applier:
             if offering_id not in touched_offerings:
                 self.plan.missing_since[moment].append(pk)
                 missing_offerings.add(offering_id)
-        self.counts.missing = len(missing_offerings)
+        self.counts.missing += len(missing_offerings)
