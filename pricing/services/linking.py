@@ -17,8 +17,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pricing.identity import Identity, identify
-from pricing.openweights import open_weights
 from pricing.models import AliasSuggestion, Model, Offering, Source
+from pricing.openweights import open_weights
 
 log = logging.getLogger(__name__)
 

@@ -251,7 +251,9 @@ def test_it_filters_by_the_region_an_offering_states(api):
 
 def test_it_filters_open_weights_with_unknown_models_in_neither(api):
     offering_with({"input": "1", "output": "2"}, provider_model_id="o", model=ModelFactory(slug="o", open_weights=True))
-    offering_with({"input": "1", "output": "2"}, provider_model_id="c", model=ModelFactory(slug="c", open_weights=False))
+    offering_with(
+        {"input": "1", "output": "2"}, provider_model_id="c", model=ModelFactory(slug="c", open_weights=False)
+    )
     offering_with({"input": "1", "output": "2"}, provider_model_id="u", model=ModelFactory(slug="u", open_weights=None))
 
     assert _model_ids(api.get("/api/v1/offerings/?open_weights=true")) == ["o"]

@@ -146,12 +146,14 @@ def test_it_calculates_a_workload_in_words(live_server, page, offerings):
     assert "1,000,000 × $0.27 = $0.27" in first.inner_text()  # 500K words at 0.5 words per token
 
 
-def test_it_compares_ticked_offerings(live_server, page, offerings):
+def test_it_compares_offerings_added_to_the_basket(live_server, page, offerings):
     page.goto(live_server.url + "/")
 
-    page.check("input[aria-label^='Compare deepseek-chat']")
-    page.check("input[aria-label^='Compare gpt-4o']")
-    page.click("#compare-form button")
+    page.click("a[aria-label^='Add deepseek-chat']")
+    page.wait_for_selector("a[aria-label^='Remove deepseek-chat']")
+    page.click("a[aria-label^='Add gpt-4o']")
+    page.wait_for_selector("#basket a.button")
+    page.click("#basket a.button")
     _wait_for_url_part(page, "/compare/")
 
     table = page.inner_text("#compare")

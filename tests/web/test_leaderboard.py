@@ -289,7 +289,9 @@ def test_it_shows_the_equivalent_api_call_which_answers_the_same_rows(client, pr
 def test_it_runs_a_fixed_number_of_queries_with_every_filter_and_a_basket(client, priced, django_assert_num_queries):
     from django.core.cache import cache
 
-    chosen = [priced(f"p{i}", f"m-{i}", "1", "2", model=ModelFactory(slug=f"m{i}", open_weights=True)) for i in range(3)]
+    chosen = [
+        priced(f"p{i}", f"m-{i}", "1", "2", model=ModelFactory(slug=f"m{i}", open_weights=True)) for i in range(3)
+    ]
     url = (
         f"/?creator=acme&open_weights=yes&min_context=8000&min_price=0&max_price=10&include_free=on"
         f"&compare={chosen[0].id},{chosen[1].id}"
