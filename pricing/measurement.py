@@ -318,17 +318,15 @@ def tokenizers_sync() -> dict[str, Tokenizer]:
 # model's slug and name. First match wins, so the narrower patterns come first. Each entry says where
 # the fact comes from; that text becomes the model's ``tokenizer_rule`` (its provenance).
 _RULES: tuple[tuple[str, str, str], ...] = (
-    (r"claude.*opus[-. ]?4[-. ]?[7-9]\b", "anthropic-claude-4-7", "Anthropic: Opus 4.7 has a new tokenizer"),
-    (r"claude", "anthropic-claude", "Anthropic model"),
-    (r"gemini", "google-gemini", "Google Gemini model"),
-    (r"gemma", "google-gemini", "Gemma shares Gemini's SentencePiece vocabulary (Gemma 2 and 3 reports)"),
-    (r"kimi|moonshot", "moonshot-kimi", "Moonshot Kimi model"),
-    (r"(^|[^a-z])(chat)?glm", "zhipu-glm", "Zhipu GLM model"),
-    # Distilled models keep their base model's tokenizer, not DeepSeek's.
+    # Known, but no tokenizer to run: stop here rather than let a later pattern or a hint guess. Llama 2
+    # and its fine-tunes ("l2-13b") and Code Llama are Llama 2's SentencePiece vocabulary, which no
+    # package ships; a fine-tune named after its teacher ("airoboros-l2-70b-gpt-4") is not that teacher.
+    (r"llama[-. ]?2(?!\d)|code[-. ]?llama|(^|[^a-z])l[-. ]?2[-. ]\d+b", "", "Llama 2 family: no tokenizer shipped"),
+    # Open base models first: a fine-tune or distill named after a closed teacher ("gemma-...-claude-
+    # distilled") keeps its base model's tokenizer. Distilled R1s keep their base's too.
     (r"distill[-. ]?llama", "llama3", "R1 distills keep the Llama 3 base's tokenizer"),
     (r"distill[-. ]?qwen", "qwen", "R1 distills keep the Qwen 2.5 base's tokenizer"),
-    (r"deepseek", "deepseek", "DeepSeek model"),
-    (r"mai[-. ]?ds[-. ]?r[-. ]?1", "deepseek", "Microsoft: MAI-DS-R1 is DeepSeek-R1 post-trained"),
+    (r"gemma", "google-gemini", "Gemma shares Gemini's SentencePiece vocabulary (Gemma 2 and 3 reports)"),
     (r"qwen[-. ]?3[-. ][56]\b", "qwen3-5", "Qwen 3.5/3.6 model"),
     (r"qwen|qwq|qvq", "qwen", "Qwen model"),
     # A version, not the start of a size: "llama-34b" is Code Llama 34B (Llama 2), "llama-3b" a 3B model.
@@ -354,6 +352,13 @@ _RULES: tuple[tuple[str, str, str], ...] = (
     (r"phi[-. ]?4[-. ]?(mini|multimodal)", "openai-o200k", "Phi-4-mini report: o200k_base, 200,064 tokens"),
     (r"phi[-. ]?4", "openai-cl100k", "Phi-4 report: tiktoken cl100k_base, 100,352 tokens"),
     (r"phi[-. ]?3[-. ]?small", "openai-cl100k", "Phi-3 report: phi-3-small uses tiktoken cl100k_base"),
+    (r"deepseek", "deepseek", "DeepSeek model"),
+    (r"mai[-. ]?ds[-. ]?r[-. ]?1", "deepseek", "Microsoft: MAI-DS-R1 is DeepSeek-R1 post-trained"),
+    (r"kimi|moonshot", "moonshot-kimi", "Moonshot Kimi model"),
+    (r"(^|[^a-z])(chat)?glm", "zhipu-glm", "Zhipu GLM model"),
+    (r"claude.*opus[-. ]?4[-. ]?[7-9]\b", "anthropic-claude-4-7", "Anthropic: Opus 4.7 has a new tokenizer"),
+    (r"claude", "anthropic-claude", "Anthropic model"),
+    (r"gemini", "google-gemini", "Google Gemini model"),
     (
         r"gpt-oss|gpt-4o|chatgpt-4o|gpt-4\.[15]|gpt-5|(^|[^a-z0-9])o[134]($|[^a-z0-9])",
         "openai-o200k",
@@ -406,7 +411,8 @@ def tokenizer_resolve(
     text = f"{model_slug} {model_name}".lower()
     for pattern, slug in MODEL_RULES:
         if pattern.search(text):
-            return Resolved(slug, f"name rule: {_RULE_SOURCES[pattern.pattern]}")
+            # An empty slug: the family is known and has no tokenizer we can run; nothing later may guess.
+            return Resolved(slug, f"name rule: {_RULE_SOURCES[pattern.pattern]}") if slug else None
     openai = _openai_table(model_slug) if creator.lower() in {"openai", ""} else None
     if openai:
         return openai
@@ -480,10 +486,11 @@ def tokenizer_assign(*, overwrite: bool = False) -> AssignResult:
                 model_slug=model.identity_key or model.slug, model_name=model.name, creator=model.creator, hints=hints
             )
             if resolved is None:
-                if model.tokenizer_id:
-                    result.kept += 1
-                else:
-                    result.unmatched.append(model.slug)
+                if model.tokenizer_id:  # a rule chose it, and no rule does now: the figure becomes assumed
+                    model.tokenizer, model.tokenizer_rule = None, ""
+                    to_update.append(model)
+                    result.assigned += 1
+                result.unmatched.append(model.slug)
                 continue
             tokenizer, rule = tokenizers[resolved.slug], resolved.rule[:120]
             if model.tokenizer_id != tokenizer.id:

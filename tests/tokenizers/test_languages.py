@@ -106,6 +106,9 @@ def test_every_language_is_offered_wherever_words_are_shown():
         ("codex-mini", "openai", "openai-o200k", "fine-tuned o4-mini"),
         ("mai-ds-r-1", "microsoft", "deepseek", "DeepSeek-R1 post-trained"),
         ("mistral-tiny", "mistralai", "mistral-sentencepiece", "mistral-common"),
+        # A fine-tune or distill named after a closed teacher keeps its open base's tokenizer.
+        ("gemma-4-31b-claude-4.6-opus-reasoning-distilled", "", "google-gemini", "Gemma shares"),
+        ("deepseek-r-1-7b-qwen", "deepseek", "qwen", "Qwen model"),
     ],
 )
 def test_each_rule_names_where_its_fact_comes_from(slug, creator, expected, says):
@@ -121,8 +124,15 @@ def test_unknown_tokenizers_stay_unresolved_rather_than_guessed():
         ("nova-pro", "amazon"),
         ("minimax-m2", "minimax"),
         ("mistral-medium", "mistralai"),
+        ("phind-code-llama-34b-v2", "phind"),  # Code Llama is Llama 2: "llama-34b" is a size, not Llama 3
+        ("open-llama-3b", "openlm"),
+        ("llama-4b-experiment", "acme"),
+        ("airoboros-l-2-70b-gpt-4-1.4.1", ""),  # a Llama 2 fine-tune trained on GPT-4 output, not GPT-4
+        ("llama-2-70b-chat", "meta-llama"),
     ):
-        assert tokenizer_resolve(model_slug=slug, creator=creator) is None
+        assert tokenizer_resolve(model_slug=slug, creator=creator) is None, slug
+    # A known family without a runnable tokenizer stops the search: no hint or creator guesses after it.
+    assert tokenizer_resolve(model_slug="mythomax-l2-13b", creator="deepseek", hints=["Llama3"]) is None
     # "Mistral" as a family names several tokenizers: a hint alone decides nothing.
     assert tokenizer_resolve(model_slug="mistral-saba", hints=["Mistral"]) is None
 
@@ -265,6 +275,22 @@ def test_assignment_records_the_rule_and_follows_a_corrected_rule():
     assert "distills keep the Llama 3 base" in distill.tokenizer_rule
     assert fresh.tokenizer.slug == "openai-cl100k"
     assert fresh.tokenizer_rule.startswith("name rule: Phi-4 report")
+
+
+@pytest.mark.django_db
+def test_a_rule_that_no_longer_matches_leaves_the_figure_assumed():
+    measurement.tokenizers_sync()
+    wrong = ModelFactory(
+        slug="cogito-v2-preview-llama-405b",
+        tokenizer=TokenizerFactory(slug="llama4"),
+        tokenizer_rule="name rule: Llama 4 model",
+    )
+
+    result = measurement.tokenizer_assign()
+
+    wrong.refresh_from_db()
+    assert (wrong.tokenizer, wrong.tokenizer_rule) == (None, "")
+    assert "cogito-v2-preview-llama-405b" in result.unmatched
 
 
 @pytest.mark.django_db
