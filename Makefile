@@ -9,7 +9,7 @@ export DEBUG ?= 1
 
 .PHONY: run test install setup lint typecheck check clean snapshot browser
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt requirements-tokenizers.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements-dev.txt
