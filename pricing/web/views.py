@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
@@ -185,7 +186,8 @@ def providers_index(request: HttpRequest) -> HttpResponse:
     for source in sources:
         source.health = selectors.source_health(source)  # type: ignore[attr-defined]
     providers = list(selectors.providers_list())
-    return render(request, "pricing/providers.html", {"sources": sources, "providers": providers})
+    api_url = request.build_absolute_uri(reverse("api:source-list"))
+    return render(request, "pricing/providers.html", {"sources": sources, "providers": providers, "api_url": api_url})
 
 
 @require_safe
@@ -208,6 +210,7 @@ def provider_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "rows": rows,
         "display": display,
         "stale_after_hours": settings.SCRAPE_STALE_AFTER_HOURS,
+        "api_url": request.build_absolute_uri(reverse("api:offering-list")) + f"?provider={slug}&ordering=blended",
     }
     return render(request, "pricing/provider.html", context)
 
