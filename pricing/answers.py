@@ -38,7 +38,6 @@ from django.http.response import HttpResponseBase
 from django.urls import Resolver404, resolve
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
-from rest_framework.throttling import AnonRateThrottle, BaseThrottle
 
 # How long a stored answer is fresh with an unchanged stamp: pages say "verified 3 hours ago".
 FRESH_SECONDS = getattr(settings, "ANSWER_FRESH_SECONDS", 300)
@@ -172,6 +171,8 @@ ALLOWED = Verdict(True)
 
 def anon_rate() -> tuple[int, int] | None:
     """(requests, seconds) of DRF's anonymous rate, read per request (tests and settings may change it)."""
+    from rest_framework.throttling import AnonRateThrottle  # reads settings on import: not at ours
+
     rate = AnonRateThrottle.THROTTLE_RATES.get("anon")
     if not rate:
         return None
@@ -183,6 +184,8 @@ def anon_rate() -> tuple[int, int] | None:
 
 def throttle_key(request: HttpRequest) -> str:
     # DRF's identity of a client (the connecting address, or NUM_PROXIES hops back in X-Forwarded-For).
+    from rest_framework.throttling import BaseThrottle
+
     return f"throttle:anon:{BaseThrottle().get_ident(request)}"  # type: ignore[arg-type]
 
 
@@ -190,11 +193,13 @@ def lookup(key: str | None, request: HttpRequest | None) -> tuple[Any, Verdict]:
     """The stored entry under ``key`` (or None) and, when ``request`` is given, the client counted against
     the anonymous rate (a fixed window starting at its first request): one round trip on Redis."""
     rate = anon_rate() if request is not None else None
+    getter = getattr(cache, "get_counted", None)
     if rate is None or request is None:
+        if getter is not None:
+            return getter(key, None)[0], ALLOWED
         return (cache.get(key) if key else None), ALLOWED
     num, window = rate
     counter = throttle_key(request)
-    getter = getattr(cache, "get_counted", None)
     if getter is not None:
         value, count, seconds_left = getter(key, counter, window)
     else:  # a cache without pipelines (the file cache in development): the same, in several calls

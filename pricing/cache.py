@@ -68,6 +68,7 @@ class ResilientRedisCache(RedisCache):
         super().__init__(server, params)
         self._location = server if isinstance(server, str) else ",".join(server)
         self._state = _breaker(self._location)
+        self._fast_client: Any = None
 
     def _guard(self, call: Any, fallback: Any) -> Any:
         if self._state.open():
@@ -114,24 +115,33 @@ class ResilientRedisCache(RedisCache):
         """False while the server is taken for down (a recent failure)."""
         return not self._state.open()
 
-    def get_counted(self, key: str | None, counter: str, window_s: int) -> tuple[Any, int | None, int]:
+    def get_counted(self, key: str | None, counter: str | None, window_s: int = 0) -> tuple[Any, int | None, int]:
         """``key``'s value, and ``counter`` counted up in a window of ``window_s`` seconds that starts at its
-        first count: (value, count, seconds left in the window), in one round trip. (None, None, 0) while
-        the server is down. The stored-answer middleware's hit and the client's rate in one go."""
+        first count: (value, count, seconds left in the window), in one round trip; (None, None, 0) while
+        the server is down. The stored-answer middleware's lookup and the client's rate in one go, through
+        one client object (Django makes a client, with its callback tables, for every call)."""
+
+        if key is None and counter is None:
+            return None, None, 0
 
         def call() -> tuple[Any, int | None, int]:
-            client = self._cache.get_client(counter, write=True)
+            client = self._fast_client
+            if client is None:
+                client = self._fast_client = self._cache.get_client(None, write=True)
             pipe = client.pipeline(transaction=False)
             if key is not None:
                 pipe.get(self.make_and_validate_key(key))
-            counter_key = self.make_and_validate_key(counter)
-            pipe.set(counter_key, 0, ex=window_s, nx=True)
-            pipe.incr(counter_key)
-            pipe.ttl(counter_key)
+            if counter is not None:
+                counter_key = self.make_and_validate_key(counter)
+                pipe.set(counter_key, 0, ex=window_s, nx=True)
+                pipe.incr(counter_key)
+                pipe.ttl(counter_key)
             results = pipe.execute()
             raw = results[0] if key is not None else None
-            count, seconds_left = results[-2], results[-1]
             value = None if raw is None else self._cache._serializer.loads(raw)
+            if counter is None:
+                return value, None, 0
+            count, seconds_left = results[-2], results[-1]
             return value, int(count), int(seconds_left) if seconds_left and seconds_left > 0 else window_s
 
         return self._guard(call, (None, None, 0))  # type: ignore[no-any-return]

@@ -443,7 +443,7 @@ class EstimateViewSet(ApiView):
             "text_words": text_words,
             "mode": spec.mode,
         }
-        offerings = selectors.offerings_with_prices(as_of=as_of, **filters.as_selector_kwargs())
+        offerings = selectors.offerings_with_price_lines(as_of=as_of, **filters.as_selector_kwargs())
         estimates = selectors.workload_estimates(offerings, spec=spec, display=display, rates=rates)
         limit, offset = values["limit"], values["offset"]
         context = {"display": display}
