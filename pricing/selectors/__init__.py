@@ -833,7 +833,12 @@ def offering_ids_sorted(
         if not bounded:
             return ordered
         priced = offering_ids_sorted(
-            sort="blended", display=display, rates=rates, min_price=min_price, max_price=max_price, **filters
+            sort="blended",
+            display=display,
+            rates=rates,
+            min_price=min_price,
+            max_price=max_price,
+            **filters,  # type: ignore[arg-type]
         )
         allowed = set(priced)
         return [i for i in ordered if i in allowed]
