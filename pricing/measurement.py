@@ -301,7 +301,12 @@ def tokenizers_sync() -> dict[str, Tokenizer]:
         if tokenizer is None:
             existing[slug] = Tokenizer.objects.create(slug=slug, **wanted)
             continue
-        # Rows that already hold curated figures belong to the curators; fill only empty ones.
+        # Rows that already hold curated figures belong to the curators; fill only empty ones, and give
+        # a row still holding exactly our earlier figures the English registers they now stand for.
+        if tokenizer.curated_ratios == entry["ratios"] and entry["ratios"]:
+            tokenizer.curated_ratios = _with_registers(entry["ratios"])
+            tokenizer.save(update_fields=["curated_ratios"])
+            continue
         if tokenizer.provenance != Tokenizer.Provenance.ASSUMED or tokenizer.curated_ratios or not entry["ratios"]:
             continue
         changed = [name for name, value in wanted.items() if getattr(tokenizer, name) != value]

@@ -311,3 +311,23 @@ def test_a_curators_choice_or_removal_stays(admin_user):
     removed.refresh_from_db()
     assert (picked.tokenizer.slug, picked.tokenizer_rule) == ("openai-cl100k", "curator")
     assert (removed.tokenizer, removed.tokenizer_rule) == (None, "curator")
+
+
+@pytest.mark.django_db
+def test_a_curated_row_from_before_the_registers_gets_them_and_a_curators_edit_stays():
+    original = measurement.CURATED_TOKENIZERS["anthropic-claude"]["ratios"]
+    TokenizerFactory(slug="anthropic-claude", provenance="curated", curated_ratios=original)
+    edited = {"en": {"words_per_token": "0.80", "source": "a curator's own count_tokens run"}}
+    TokenizerFactory(slug="google-gemini", provenance="curated", curated_ratios=edited)
+
+    tokenizers = measurement.tokenizers_sync()
+
+    claude = tokenizers["anthropic-claude"]
+    claude.refresh_from_db()
+    assert claude.curated_ratios["en-legal"]["words_per_token"] == "0.77"
+    assert "used for every register" in claude.curated_ratios["en-legal"]["source"]
+    tokenizers["google-gemini"].refresh_from_db()
+    assert tokenizers["google-gemini"].curated_ratios == edited
+    assert selectors.words_ratio(OfferingFactory(model=ModelFactory(tokenizer=claude)), "en-news").provenance == (
+        "curated"
+    )
