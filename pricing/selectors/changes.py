@@ -20,10 +20,12 @@ change follows. PostgreSQL and SQLite (3.25+) run the same SQL.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, overload
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import F, QuerySet, Window
 from django.db.models.functions import Lag
@@ -109,6 +111,9 @@ class Changes:
     def __len__(self) -> int:
         return self.count()
 
+    def __iter__(self) -> Iterator[PriceChange]:
+        return iter(self[0 : self.count()])
+
     @overload
     def __getitem__(self, key: int) -> PriceChange: ...
     @overload
@@ -129,6 +134,8 @@ class Changes:
         return self._page(offset, stop - offset)
 
     def _page(self, offset: int, limit: int) -> list[PriceChange]:
+        if not self.sql:
+            return []
         page_sql = f"SELECT id, old_id FROM ({self.sql}) changes ORDER BY {', '.join(self.order)} LIMIT %s OFFSET %s"
         with connections[self.using].cursor() as cursor:
             cursor.execute(page_sql, [*self.params, limit, offset])
@@ -182,9 +189,11 @@ def changes_query(
         lines = lines.filter(component=component)
     if mode:
         lines = lines.filter(mode=mode)
-    window = {"partition_by": [F(column) for column in LINE], "order_by": [F("valid_from").asc(), F("id").asc()]}
+    partition = [F(column) for column in LINE]
+    order = [F("valid_from").asc(), F("id").asc()]
     paired = lines.annotate(
-        old_id=Window(Lag("id"), **window), old_amount=Window(Lag("amount_per_mtok"), **window)
+        old_id=Window(Lag("id"), partition_by=partition, order_by=order),
+        old_amount=Window(Lag("amount_per_mtok"), partition_by=partition, order_by=order),
     ).values(
         "id",
         "old_id",
@@ -194,7 +203,10 @@ def changes_query(
         provider_name=F("offering__provider__name"),
         model_id=F("offering__provider_model_id"),
     )
-    inner_sql, inner_params = paired.order_by().query.sql_with_params()
+    try:
+        inner_sql, inner_params = paired.order_by().query.get_compiler(using=paired.db).as_sql()
+    except EmptyResultSet:  # a filter no row can pass, e.g. an empty list of offering ids
+        return Changes("", [], [], using=paired.db, _count=0)
     ops = connections[paired.db].ops
     # NULL (no earlier row) is never unequal: a line's first price drops out here.
     conditions, params = ["old_amount <> amount_per_mtok"], list(inner_params)

@@ -135,7 +135,7 @@ def changes_context(request: HttpRequest) -> dict[str, Any]:
     """The changes page: one page of :func:`changes_read` (count, page and previous rows: three queries)."""
     found = changes_read(request.GET)
     params = found.params
-    paginator = Paginator(found.rows, PER_PAGE)
+    paginator: Paginator[changes.PriceChange] = Paginator(found.rows, PER_PAGE)
     page = paginator.get_page(params["page"])
     if params["page"] > paginator.num_pages > 0:
         params.notices.append(f"There is no page {params['page']}; showing page {page.number}.")

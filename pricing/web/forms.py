@@ -229,15 +229,6 @@ class CompareForm(WorkloadFields):
         self.fields["o"].valid_value = lambda value: str(value).isdigit()  # type: ignore[attr-defined]
 
 
-class ChangesForm(forms.Form):
-    provider = forms.ChoiceField(choices=[("", "all providers")], required=False)
-    model = forms.SlugField(max_length=160, required=False)
-
-    def __init__(self, *args: Any, providers: list[tuple[str, str]] | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        _choices(self, "provider", [("", "all providers"), *(providers or [])])
-
-
 @dataclass
 class Params:
     """Cleaned parameters, defaults standing in for the bad ones, and what was replaced."""

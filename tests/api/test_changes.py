@@ -287,6 +287,15 @@ def test_it_filters_by_component_offering_and_size_of_change(api):
     assert pairs("min_change_pct=5.1") == [("big", "input"), ("from-free", "input"), ("small", "output")]
 
 
+@pytest.mark.parametrize("query", ["q=no-such-model-anywhere", "provider=nobody", "offering=999999"])
+def test_a_filter_nothing_passes_is_an_empty_page_not_an_error(api, query):
+    line(OfferingFactory(provider_model_id="acme-1"), [("2025-01-01", "1"), ("2025-02-01", "2")])
+
+    body = api.get(f"{URL}?{query}").json()
+
+    assert (body["count"], body["results"], body["next"]) == (0, [], None)
+
+
 def test_it_orders_on_percent_with_unknown_percents_last(api):
     line(OfferingFactory(provider_model_id="up"), [("2025-01-01", "1"), ("2025-02-01", "3")])
     line(OfferingFactory(provider_model_id="down"), [("2025-01-01", "4"), ("2025-02-01", "1")])

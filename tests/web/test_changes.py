@@ -121,6 +121,7 @@ def test_it_filters_by_provider_model_and_search(client):
     assert ids("model=deepseek-v3") == {ours, resold}
     assert ids("q=gpt") == {other}
     assert ids("component=output") == set()
+    assert ids("q=no-such-model-anywhere") == set()
 
 
 def test_every_change_is_listed_across_pages(client):
