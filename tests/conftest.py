@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import shutil
+import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -7,6 +10,25 @@ import pytest
 from django.core.cache import cache
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Each test session gets a cache of its own, before anything uses it: a file cache in a fresh temporary
+    folder (not the shared ``var/cache``, which ``make run`` or another session clears and fills under our
+    feet), or a key prefix of its own on Redis."""
+    from django.conf import settings
+
+    default = settings.CACHES["default"]
+    if default["BACKEND"].endswith("FileBasedCache"):
+        default["LOCATION"] = config._session_cache_dir = tempfile.mkdtemp(prefix="tokenprices-test-cache-")  # type: ignore[attr-defined]
+    else:
+        default["KEY_PREFIX"] = f"test-{uuid.uuid4().hex[:12]}"
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    folder = getattr(config, "_session_cache_dir", None)
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)

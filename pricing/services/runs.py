@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -174,24 +175,25 @@ def scrape_source(
                 run.content_hash = _documents_hash(documents)
                 run.evidence_at = _evidence_at(documents, as_of=as_of)
                 records = scraper.parse_all(documents)
-                counts = ingest(
-                    run=run,
-                    source=source,
-                    records=records,
-                    as_of=as_of,
-                    scraper=scraper,
-                    retirements=scraper.retirements_all(documents),
-                    evidence_url=documents[0].url if documents else "",
-                    partial=partial,
-                )
+                with transaction.atomic():  # the prices and the run's outcome commit together, or neither
+                    counts = ingest(
+                        run=run,
+                        source=source,
+                        records=records,
+                        as_of=as_of,
+                        scraper=scraper,
+                        retirements=scraper.retirements_all(documents),
+                        evidence_url=documents[0].url if documents else "",
+                        partial=partial,
+                    )
+                    if fetched is not None:
+                        source.http_validators = fetched.validators
+                    result = _finish_succeeded(run, source, counts, as_of=as_of)
             except (FetchFailed, ParseError, IngestRejected) as exc:
                 return _finish_failed(run, exc)
-            except Exception as exc:  # a bug must still leave a failed run behind, then surface
-                _finish_failed(run, exc)
-                raise
-            if fetched is not None:
-                source.http_validators = fetched.validators
-            return _finish_succeeded(run, source, counts, as_of=as_of)
+            except Exception as exc:
+                return _after_unexpected(run, exc)
+            return result
     except SourceBusy as exc:
         return RunResult(source=slug, run_id=None, status="busy", error=str(exc))
 
@@ -220,18 +222,22 @@ def records_ingest(
                 note=note,
             )
             try:
-                counts = ingest(
-                    run=run,
-                    source=source,
-                    records=records,
-                    as_of=as_of,
-                    scraper=scraper,
-                    retirements=retirements,
-                    evidence_url=scraper.urls[0] if scraper.urls else "",
-                )
+                with transaction.atomic():  # the prices and the run's outcome commit together, or neither
+                    counts = ingest(
+                        run=run,
+                        source=source,
+                        records=records,
+                        as_of=as_of,
+                        scraper=scraper,
+                        retirements=retirements,
+                        evidence_url=scraper.urls[0] if scraper.urls else "",
+                    )
+                    result = _finish_succeeded(run, source, counts, as_of=as_of)
             except IngestRejected as exc:
                 return _finish_failed(run, exc)
-            return _finish_succeeded(run, source, counts, as_of=as_of)
+            except Exception as exc:
+                return _after_unexpected(run, exc)
+            return result
     except SourceBusy as exc:
         return RunResult(source=slug, run_id=None, status="busy", error=str(exc))
 
@@ -261,6 +267,31 @@ def _documents_hash(documents: Sequence[Document]) -> str:
     return digest.hexdigest()
 
 
+def _after_unexpected(run: ScrapeRun, exc: Exception) -> RunResult:
+    """An exception no rule expects (a bug, a lost connection, a time limit). The run's outcome is what its
+    transaction did: if the run committed as succeeded, the failure came after the commit (a hook run
+    once the change was visible) and is logged, never turned into a failed run; otherwise nothing was
+    applied, the run is recorded as failed with the error, and the exception surfaces."""
+    committed = (
+        ScrapeRun.objects.filter(pk=run.pk)
+        .exclude(status=ScrapeRun.Status.RUNNING)
+        .values_list("status", flat=True)
+        .first()
+    )
+    if committed in (ScrapeRun.Status.SUCCEEDED, ScrapeRun.Status.UNCHANGED):
+        log.error("run %s of %s committed; a step after the commit failed: %r", run.pk, run.source.slug, exc)
+        run.refresh_from_db()
+        return RunResult(run.source.slug, run.pk, run.status, _counts_of(run))
+    for name in asdict(Counts()):
+        setattr(run, name, 0)  # counted in a transaction that rolled back: none of them happened
+    _finish_failed(run, exc)
+    raise exc
+
+
+def _counts_of(run: ScrapeRun) -> Counts:
+    return Counts(**{name: getattr(run, name) for name in asdict(Counts())})
+
+
 def _finish_failed(run: ScrapeRun, exc: Exception) -> RunResult:
     prefix = "layout changed? " if isinstance(exc, ParseError) else ""
     run.status = ScrapeRun.Status.FAILED
@@ -272,6 +303,7 @@ def _finish_failed(run: ScrapeRun, exc: Exception) -> RunResult:
     return RunResult(run.source.slug, run.pk, run.status, error=run.error, retryable=retryable)
 
 
+@transaction.atomic
 def _finish_not_modified(run: ScrapeRun, source: Source) -> RunResult:
     now = timezone.now()
     # A 304 confirms every open price of the source: one UPDATE, nothing parsed.

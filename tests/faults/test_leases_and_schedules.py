@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from unittest import mock
 
 import pytest
 from celery.exceptions import Retry
+from django.core.management import call_command
 from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
@@ -85,6 +87,18 @@ def test_the_periodic_task_closes_runs_whose_lease_expired_and_frees_the_lease()
     assert "lease expired" in expired.error
     assert Source.objects.get(slug="openrouter").locked_until is None
     assert Source.objects.get(slug="litellm").locked_until is not None
+
+
+def test_release_locks_closes_abandoned_runs_before_freeing_their_leases():
+    expired = dead_run("openrouter", lease_left_s=-1)
+    live = dead_run("litellm", lease_left_s=600)
+    out = io.StringIO()
+    call_command("release_locks", stdout=out)
+    assert out.getvalue().strip() == "1 abandoned run(s) closed, 1 expired lease(s) released"
+    expired.refresh_from_db()
+    live.refresh_from_db()
+    assert expired.status == ScrapeRun.Status.FAILED and expired.error.startswith("abandoned:")
+    assert live.status == ScrapeRun.Status.RUNNING
 
 
 def test_a_live_lease_is_not_taken_and_its_run_is_not_closed():

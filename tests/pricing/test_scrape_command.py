@@ -176,6 +176,6 @@ def test_release_locks_frees_only_expired_leases():
     live = SourceFactory(lock_token="busy", locked_until=timezone.now() + dt.timedelta(minutes=10))
     out = StringIO()
     call_command("release_locks", stdout=out)
-    assert out.getvalue().strip() == "1 expired lease(s) released"
+    assert out.getvalue().strip() == "0 abandoned run(s) closed, 1 expired lease(s) released"
     assert Source.objects.get(pk=expired.pk).lock_token == ""
     assert Source.objects.get(pk=live.pk).lock_token == "busy"

@@ -1,5 +1,5 @@
-"""``manage.py release_locks``: the twin of the ``release_expired_locks`` task; frees run leases that
-killed workers left behind once they expire."""
+"""``manage.py release_locks``: the twin of the ``close_abandoned_runs`` task. Closes the runs that killed
+workers left "running" (their lease expired) as abandoned, then frees those expired leases."""
 
 from typing import Any
 
@@ -9,8 +9,9 @@ from pricing import services
 
 
 class Command(BaseCommand):
-    help = "Release expired run leases of sources (a worker died mid-run)."
+    help = "Close runs abandoned by killed workers and release their expired leases."
 
     def handle(self, *args: Any, **options: Any) -> None:
+        closed = services.runs_close_abandoned()
         released = services.locks_release_expired()
-        self.stdout.write(f"{released} expired lease(s) released")
+        self.stdout.write(f"{closed} abandoned run(s) closed, {released} expired lease(s) released")
