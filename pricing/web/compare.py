@@ -16,7 +16,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
-from pricing import selectors
+from pricing import search, selectors
 from pricing.models import Offering, tier_label
 from pricing.web.forms import CompareForm, Params, as_of_moment, read_params
 
@@ -24,6 +24,8 @@ MAX_COMPARE = 6
 BASKET_PARAM = "compare"
 # Offerings the compare page's own search offers to add.
 FIND_LIMIT = 12
+# Best search matches looked at for them (some may have no list price in force).
+FIND_SCANNED = 200
 MAX_ID = 2**63 - 1
 
 
@@ -153,11 +155,11 @@ def compare(request: HttpRequest) -> HttpResponse:
     find = request.GET.get("find", "").strip()[:100]
     candidates: list[Offering] = []
     if find:
-        candidates = [
-            o
-            for o in selectors.offerings_with_prices(q=find).prefetch_related(None)[: FIND_LIMIT + len(basket)]
-            if o.id not in basket
-        ][:FIND_LIMIT]
+        # Best matches first (pricing.search ranks them), among the offerings the leaderboard would show.
+        ranked = [i for i in search.offering_ids(find) if i not in basket][:FIND_SCANNED]
+        rank = {offering_id: n for n, offering_id in enumerate(ranked)}
+        shown = selectors.offerings_with_prices().prefetch_related(None).filter(id__in=ranked)
+        candidates = sorted(shown, key=lambda o: rank[o.id])[:FIND_LIMIT]
     for row in rows:
         row.remove_url = basket_url(request.GET, [i for i in basket if i != row.offering.id])  # type: ignore[attr-defined]
     for candidate in candidates:

@@ -190,3 +190,20 @@ def test_the_leaderboard_calculator_and_api_search_the_same_way(client, catalogu
         "llama-3.3-70b-versatile",
         "accounts/fireworks/models/llama-v3p3-70b-instruct",
     }
+
+
+def test_the_compare_page_offers_the_best_matches_first(client, catalogue):
+    from decimal import Decimal
+
+    from bs4 import BeautifulSoup
+
+    from tests.factories import PriceFactory
+
+    for item in catalogue.values():
+        PriceFactory(offering=item, component="input", amount_per_mtok=Decimal("1"))
+
+    page = BeautifulSoup(client.get("/compare/?find=claude-sonnet-4").content, "html.parser")
+    offered = page.get_text(" ")
+
+    assert offered.index("claude-sonnet-4-20250514") < offered.index("claude-sonnet-4-5")
+    assert "claude-3-7-sonnet" not in offered
