@@ -94,3 +94,12 @@ def test_a_full_page_has_the_heading_once_and_no_out_of_band_copy(client, repric
 
     assert body.count('id="page-heading"') == 1
     assert "hx-swap-oob" not in body
+
+
+def test_links_to_a_model_page_keep_the_day(client, repriced, deepseek_model):
+    offering, day = repriced
+    offering.model = deepseek_model
+    offering.save()
+
+    for url in (f"/?as_of={day}", f"/calculator/?as_of={day}", f"/compare/?compare={offering.id}&as_of={day}"):
+        assert f'href="/models/deepseek-v3/?as_of={day}"' in client.get(url).content.decode(), url
