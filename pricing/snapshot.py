@@ -306,6 +306,7 @@ def snapshot_load(*, path: Path, force: bool = False) -> list[services.RunResult
                 as_of=dt.datetime.fromisoformat(entry["as_of"]),
                 content_hash=entry["document_sha256"],
                 note=entry.get("note", f"bundled snapshot of {entry['document']}"),
+                retirements=[retirement_from_json(r) for r in entry.get("retirements", [])],
             )
         )
     if not results:

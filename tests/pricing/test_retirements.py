@@ -168,3 +168,40 @@ def test_the_bundled_snapshot_carries_retirements_through_its_file_format():
     assert result.ok, result.error
     assert Retirement.objects.get().excerpt == "deepseek-chat ... 弃用"
     assert "deepseek-chat" not in shown_ids(as_of=AFTER)
+
+
+def test_loading_the_bundled_snapshot_stores_its_retirements(tmp_path):
+    import gzip
+    import json
+
+    from pricing.snapshot import SNAPSHOT_FORMAT, record_to_json, snapshot_load
+
+    statement = ScrapedRetirement(
+        provider="deepseek", model="deepseek-chat", retires_at=RETIRES_AT, successor="deepseek-v4-flash"
+    )
+    entry = {
+        "source": "deepseek",
+        "as_of": CAPTURED.isoformat(),
+        "document": "pricing_zh_cn.html",
+        "document_sha256": "0" * 64,
+        "records": [
+            record_to_json(
+                ScrapedPrice(
+                    provider="deepseek",
+                    model="deepseek-v4-flash",
+                    component="input",
+                    amount_per_mtok=Decimal("1"),
+                    currency="CNY",
+                )
+            )
+        ],
+        "retirements": [statement.as_contract()],
+    }
+    path = tmp_path / "snapshot.json.gz"
+    with gzip.open(path, "wt", encoding="utf-8") as handle:
+        json.dump({"format": SNAPSHOT_FORMAT, "entries": [entry], "rates": []}, handle)
+
+    [result] = snapshot_load(path=path)
+
+    assert result.ok, result.error
+    assert Retirement.objects.get().successor == "deepseek-v4-flash"
