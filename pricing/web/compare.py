@@ -155,11 +155,12 @@ def compare(request: HttpRequest) -> HttpResponse:
     find = request.GET.get("find", "").strip()[:100]
     candidates: list[Offering] = []
     if find:
-        # Best matches first (pricing.search ranks them), among the offerings the leaderboard would show.
-        ranked = [i for i in search.offering_ids(find) if i not in basket][:FIND_SCANNED]
+        # Best matches first (pricing.search ranks them), among the offerings the leaderboard would show;
+        # those already chosen are left out after loading, so the page runs the same queries however full.
+        ranked = search.offering_ids(find)[: FIND_SCANNED + len(basket)]
         rank = {offering_id: n for n, offering_id in enumerate(ranked)}
         shown = selectors.offerings_with_prices().prefetch_related(None).filter(id__in=ranked)
-        candidates = sorted(shown, key=lambda o: rank[o.id])[:FIND_LIMIT]
+        candidates = sorted((o for o in shown if o.id not in basket), key=lambda o: rank[o.id])[:FIND_LIMIT]
     for row in rows:
         row.remove_url = basket_url(request.GET, [i for i in basket if i != row.offering.id])  # type: ignore[attr-defined]
     for candidate in candidates:
