@@ -16,7 +16,7 @@ from django.core.management import call_command
 
 from pricing import services
 from pricing.models import ExchangeRate, Price, ScrapeRun
-from pricing.snapshot import CaptureSpec, snapshot_build, snapshot_entries, snapshot_load
+from pricing.snapshot import CaptureSpec, snapshot_build, snapshot_entries, snapshot_load, snapshot_read
 from providers.base import Document
 
 pytestmark = pytest.mark.django_db
@@ -124,9 +124,11 @@ def test_it_carries_the_ecb_rates_of_the_days_it_needs(tmp_path):
 
 
 def test_the_bundled_snapshot_carries_rates_to_convert_its_cny_prices():
-    snapshot_load(path=settings.SNAPSHOT_PATH)
-    for currency in ("CNY", "USD"):
-        assert ExchangeRate.objects.filter(currency=currency).exists()
+    payload = snapshot_read(settings.SNAPSHOT_PATH)
+    priced_in = {r["currency"] for entry in payload["entries"] for r in entry["records"]}
+    rated = {r["currency"] for r in payload["rates"]}
+    assert "CNY" in priced_in
+    assert priced_in - {"EUR"} <= rated
 
 
 def dated_copy(folder: Path, fixture: str, name: str) -> Path:
