@@ -20,7 +20,8 @@ from tests.factories import (
     TokenizerFactory,
 )
 
-# Playwright's sync API runs an event loop in this thread; the ORM refuses that unless told.
+# Playwright's sync API runs an event loop in this thread; the ORM refuses that unless told. Waits are
+# written as functions: a bare expression would be eval'ed in the page, which its CSP forbids.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -116,7 +117,7 @@ def test_it_prices_a_month_of_requests_in_place(live_server, open_page, sellers)
     page.fill("#id_q", "gemini-2.5-pro")
     page.click("form.workload button[type=submit]")
     _wait_for_url_part(page, "requests=1000")
-    page.wait_for_function("document.querySelectorAll('#estimates tbody tr').length === 1")
+    page.wait_for_function("() => document.querySelectorAll('#estimates tbody tr').length === 1")
 
     row = page.locator("#estimates tbody tr").first
     assert row.get_attribute("data-offering") == "gemini-2.5-pro"
@@ -157,7 +158,7 @@ def test_on_a_phone_the_costs_show_without_sideways_scrolling(live_server, open_
     page.fill("#id_requests", "2000")
     page.click("form.workload button[type=submit]")
     _wait_for_url_part(page, "requests=2000")
-    page.wait_for_function("document.querySelector('#workload-summary').textContent.includes('2,000 requests')")
+    page.wait_for_function("() => document.querySelector('#workload-summary').textContent.includes('2,000 requests')")
     _no_sideways_scroll(page)
 
 
@@ -188,7 +189,7 @@ def test_a_past_day_is_picked_on_the_calculator_and_kept_in_the_url(live_server,
     assert page.locator("tr[data-offering='gemini-2.5-pro'] td[data-col=total]").inner_text() == "$40.00"
     assert f"Prices on {sellers}" in page.inner_text("#as-of-note")
     page.click("#as-of-note a")  # back to today's prices
-    page.wait_for_function("!location.href.includes('as_of=2')")
+    page.wait_for_function("() => !location.href.includes('as_of=2')")
     assert page.locator("tr[data-offering='gemini-2.5-pro'] td[data-col=total]").inner_text() == "$32.50"
     _no_sideways_scroll(page)
 
@@ -213,7 +214,7 @@ def test_switching_to_words_changes_the_heading_and_title_in_place(live_server, 
 
     page.check("input[name=unit][value=mwords]")
     _wait_for_url_part(page, "unit=mwords")
-    page.wait_for_function("document.querySelector('h1').textContent.includes('words')")
+    page.wait_for_function("() => document.querySelector('h1').textContent.includes('words')")
 
     assert page.inner_text("h1") == "LLM prices per 1M words"
     assert "per 1M tokens" not in page.inner_text("#page-heading")
@@ -221,7 +222,7 @@ def test_switching_to_words_changes_the_heading_and_title_in_place(live_server, 
     assert page.locator("h1").count() == 1
     assert page.evaluate("window.__marker") == "still here"
     page.go_back()
-    page.wait_for_function("document.querySelector('h1').textContent.includes('tokens')")
+    page.wait_for_function("() => document.querySelector('h1').textContent.includes('tokens')")
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1280px", "390px"])
