@@ -129,11 +129,11 @@ def _models_create(
                 open_weights=open_weights(creator=creator, key=key),
             )
         )
-    wanted = {m.slug for m in new_models} | {f"{m.creator}-{m.slug}"[:160] for m in new_models}
+    wanted = {m.slug for m in new_models} | {_qualified_slug(m) for m in new_models}
     taken = set(Model.objects.filter(slug__in=wanted).values_list("slug", flat=True))
     for model in new_models:
         if model.slug in taken:  # another creator's model has this name: qualify ours
-            model.slug = f"{model.creator}-{model.slug}"[:160]
+            model.slug = _qualified_slug(model)
         while model.slug in taken:
             model.slug = f"{model.slug[:150]}-{len(taken)}"
         taken.add(model.slug)
@@ -155,6 +155,26 @@ def _display_name(offering: Offering, key: str) -> str:
         return re.sub(r"\s*\((free|beta|self-moderated|thinking|extended)\)$", "", name, flags=re.IGNORECASE)
     tail = offering.provider_model_id.split("/")[-1].split(":")[0]
     return tail if len(tail) >= len(key) - 4 else key
+
+
+def _qualified_slug(model: Model) -> str:
+    # The creator as a slug too: a creator spelled "hf:zai-org" must not put a ':' in a URL.
+    return _model_slug(f"{model.creator}-{model.slug}")
+
+
+def models_slugs_repair() -> int:
+    """Give every Model whose slug is no URL slug (made before qualified slugs were slugified) a valid one."""
+    valid = re.compile(r"[-a-zA-Z0-9_]+")
+    broken = [m for m in Model.objects.only("id", "slug") if not valid.fullmatch(m.slug)]
+    taken = set(Model.objects.values_list("slug", flat=True))
+    for model in broken:
+        slug = _model_slug(model.slug)
+        while slug in taken:
+            slug = f"{slug[:150]}-{len(taken)}"
+        taken.add(slug)
+        model.slug = slug
+    Model.objects.bulk_update(broken, ["slug"], batch_size=500)
+    return len(broken)
 
 
 def _model_slug(key: str) -> str:

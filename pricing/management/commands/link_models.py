@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand
 
 from pricing.models import AliasSuggestion, Offering
-from pricing.services.linking import models_link_all, models_open_weights_fill
+from pricing.services.linking import models_link_all, models_open_weights_fill, models_slugs_repair
 
 
 class Command(BaseCommand):
@@ -16,11 +16,12 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args: object, **options: object) -> None:
+        repaired = models_slugs_repair()
         linked = models_link_all()
         filled = models_open_weights_fill()
         unlinked = Offering.objects.filter(model__isnull=True).count()
         pending = AliasSuggestion.objects.filter(status=AliasSuggestion.Status.PENDING).count()
         self.stdout.write(
             f"{linked} linked, {unlinked} still unlinked, {pending} suggestions pending, "
-            f"{filled} models given their open-weights value"
+            f"{filled} models given their open-weights value, {repaired} model slugs repaired"
         )
