@@ -142,6 +142,11 @@ def test_a_phone_sees_the_changes_without_sideways_scrolling(live_server, browse
     page.goto(live_server.url + "/changes/")
 
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    # One card per change: the table itself needs no sideways scrolling and the amounts are in view.
+    assert page.evaluate("(w => w.scrollWidth <= w.clientWidth)(document.querySelector('.table-wrap'))")
+    new_amount = page.locator("#changes .c-new").first
+    box = new_amount.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= 390
     assert page.is_visible("nav.windows >> text=Last 7 days")
     assert page.is_visible("#changes-count")
     context.close()
