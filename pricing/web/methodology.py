@@ -129,3 +129,29 @@ def headers(codes: Iterable[str]) -> list[tuple[str, str]]:
     """(code, column label): English registers by their register alone, the mix as the default."""
     labels = {"en": "mix (default)", **{f"en-{r}": corpus.REGISTER_LABELS[r] for r in corpus.REGISTERS}}
     return [(code, labels.get(code, corpus.LANGUAGES[code])) for code in codes]
+
+
+@dataclass(frozen=True)
+class EnglishRange:
+    low: TokenizerRow
+    high: TokenizerRow
+    registers: list[tuple[str, Decimal, Decimal]]  # register label, lowest and highest measured words per token
+
+
+def english_range(rows: Sequence[TokenizerRow]) -> EnglishRange | None:
+    """The measured English mix from its lowest to its highest tokenizer, and each register's spread."""
+    measured = [r for r in rows if r.cells["en"].source == "measured" and r.cells["en"].words_per_token]
+    if not measured:
+        return None
+    by_mix = sorted(measured, key=lambda r: r.cells["en"].words_per_token or Decimal(0))
+    registers = []
+    for register in corpus.REGISTERS:
+        values = [
+            value
+            for r in measured
+            if r.cells[f"en-{register}"].source == "measured"
+            and (value := r.cells[f"en-{register}"].words_per_token) is not None
+        ]
+        if values:
+            registers.append((corpus.REGISTER_LABELS[register], min(values), max(values)))
+    return EnglishRange(by_mix[0], by_mix[-1], registers)

@@ -234,6 +234,7 @@ def methodology(request: HttpRequest) -> HttpResponse:
         "parallel_headers": methodology_tables.headers(methodology_tables.parallel_others()),
         "corpus_languages": methodology_tables.language_rows(),
         "rules_of_thumb": methodology_tables.RULES_OF_THUMB,
+        "english_range": methodology_tables.english_range(rows),
         "coverage": methodology_tables.offering_coverage(),
         "interval_hours": settings.SCRAPE_INTERVAL_HOURS,
         "stale_after_hours": settings.SCRAPE_STALE_AFTER_HOURS,

@@ -249,6 +249,7 @@ def test_the_methodology_page_shows_the_spread_in_a_fixed_number_of_queries(clie
     assert "English: legal" in body and "error at 0.75" in body
     assert "CC0" in body
     assert "4 (100.0%) is measured" in body
+    assert "English runs from 0.800 words per token (toy)" in body and "to 0.860 (other)" in body
     assert "style=" not in body and "<script>" not in body
 
 
