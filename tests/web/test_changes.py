@@ -250,3 +250,14 @@ def test_an_empty_feed_is_still_valid(client):
     feed = feedparser.parse(client.get("/changes/feed/?provider=nobody").content)
 
     assert feed.bozo == 0 and feed.entries == [] and feed.feed.updated
+
+
+def test_the_feed_runs_a_fixed_number_of_queries_for_few_or_many_changes(client, django_assert_num_queries):
+    change("few", "1", "2", at=days_ago(1), provider="few")
+    # The provider choices, the entries' ids, and their rows with the rows they replaced.
+    with django_assert_num_queries(3):
+        assert len(feedparser.parse(client.get("/changes/feed/").content).entries) == 1
+    for n in range(70):
+        change(f"many-{n}", "1", "2", at=days_ago(n % 80 + 1), provider=f"many{n % 7}")
+    with django_assert_num_queries(3):
+        assert len(feedparser.parse(client.get("/changes/feed/").content).entries) == 50
