@@ -99,7 +99,17 @@ class FilterParams(serializers.Serializer):
         required=False, allow_blank=True, max_length=80, help_text="Who made the model (e.g. meta)."
     )
     q = serializers.CharField(
-        required=False, allow_blank=True, max_length=200, help_text="Text in the model id or name."
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        help_text="Words of the model's name or any seller's id for it, in any case and with any separators "
+        '("llama 3.3 70b", "sonnet 4", "gpt4o"); the same as `search`.',
+    )
+    search = serializers.CharField(
+        required=False,
+        max_length=200,
+        help_text="Tolerant search, as `q`; on the offerings list, results rank by match quality "
+        "(`ordering=relevance`) unless another `ordering` is given.",
     )
     min_context = serializers.IntegerField(
         required=False, min_value=0, max_value=MAX_TOKENS, help_text="Context window of at least this many tokens."
@@ -206,13 +216,30 @@ def ordering_field(fields: tuple[str, ...], *, default: str) -> serializers.Choi
     )
 
 
-OFFERING_ORDERING = (*PRICE_FIELDS, "provider", "model_id", "name", "context_window", "last_verified_at")
+OFFERING_ORDERING = (
+    *PRICE_FIELDS,
+    "provider",
+    "model_id",
+    "name",
+    "context_window",
+    "last_verified_at",
+    "relevance",
+)
 PRICE_ORDERING = ("amount", "provider", "model_id", "component", "mode", "valid_from", "recorded_at")
 CHANGE_ORDERING = ("changed_at", "old_amount", "new_amount", "percent", "provider", "model_id")
 
 
 class OfferingListParams(PageParams, FilterParams, ListingParams, PriceRangeParams, DisplayParams):
     ordering = ordering_field(OFFERING_ORDERING, default="provider")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        searched = attrs.get("search") or attrs.get("q")
+        if attrs.get("search") and "ordering" not in self.initial_data:
+            attrs["ordering"] = "relevance"
+        if attrs.get("ordering", "").lstrip("-") == "relevance" and not searched:
+            raise serializers.ValidationError({"ordering": ["relevance ranks a search: give `search` or `q` too."]})
+        return attrs
 
 
 class OfferingDetailParams(DisplayParams):
@@ -361,7 +388,7 @@ def filters_from(values: dict[str, Any]) -> Filters:
         providers=providers,
         model=values.get("model") or "",
         creator=values.get("creator") or "",
-        q=values.get("q") or "",
+        q=values.get("search") or values.get("q") or "",
         min_context=values.get("min_context"),
         open_weights=values.get("open_weights"),
         mode=values.get("mode") or "",

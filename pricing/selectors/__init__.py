@@ -817,19 +817,25 @@ def offering_ids_sorted(
 ) -> list[int]:
     """Ids of every offering matching ``offerings_with_prices`` filters, sorted on ``sort``: a headline
     price in the display's unit and currency (``blended`` too), ``last_verified_at``, ``shown_name``,
-    an ``OFFERING_DB_ORDER`` or ``context_window``. Unknown values come last either way; ties keep
-    provider order. ``min_price``/``max_price`` bound the blended price in the display's unit and
-    currency (inclusive; an offering without one is left out when a bound is set). Two queries whatever
+    an ``OFFERING_DB_ORDER``, ``context_window`` or ``relevance`` (match quality of the search ``q``).
+    Unknown values come last either way; ties keep provider order. ``min_price``/``max_price`` bound the
+    blended price in the display's unit and currency (inclusive; an offering without one is left out when
+    a bound is set). Two queries whatever
     the number of offerings (four with a price bound and a database order), and no model instance."""
     bounded = min_price is not None or max_price is not None
-    if sort in OFFERING_DB_ORDER or sort == "context_window":
+    if sort in OFFERING_DB_ORDER or sort in ("context_window", "relevance"):
         matching = offerings_with_prices(**filters).prefetch_related(None)  # type: ignore[arg-type]
         if sort == "context_window":
             column = F("context_window")
             order: list[str | OrderBy] = [column.desc(nulls_last=True) if descending else column.asc(nulls_last=True)]
         else:
-            order = [f"-{name}" if descending else name for name in OFFERING_DB_ORDER[sort]]
+            columns = OFFERING_DB_ORDER.get(sort, OFFERING_DB_ORDER["provider"])
+            order = [f"-{name}" if descending else name for name in columns]
         ordered = list(matching.order_by(*order, "id").values_list("id", flat=True))
+        if sort == "relevance":
+            # How well each matches the search ``q`` (pricing.search), best first; provider order breaks ties.
+            rank = {offering_id: n for n, offering_id in enumerate(search.offering_ids(str(filters.get("q") or "")))}
+            ordered.sort(key=lambda offering_id: rank.get(offering_id, len(rank)), reverse=descending)
         if not bounded:
             return ordered
         priced = offering_ids_sorted(

@@ -207,3 +207,25 @@ def test_the_compare_page_offers_the_best_matches_first(client, catalogue):
 
     assert offered.index("claude-sonnet-4-20250514") < offered.index("claude-sonnet-4-5")
     assert "claude-3-7-sonnet" not in offered
+
+
+def test_the_api_search_ranks_offerings_by_match_quality_unless_told_otherwise(client, catalogue):
+    api = client
+    from decimal import Decimal
+
+    from tests.factories import PriceFactory
+
+    for item in catalogue.values():
+        PriceFactory(offering=item, component="input", amount_per_mtok=Decimal("1"))
+
+    ranked = api.get("/api/v1/offerings/?search=claude-sonnet-4").json()["results"]
+    by_provider = api.get("/api/v1/offerings/?search=claude-sonnet-4&ordering=provider").json()["results"]
+    refused = api.get("/api/v1/offerings/?ordering=relevance")
+
+    assert {r["model_id"] for r in ranked[:2]} == {
+        "claude-sonnet-4-20250514",
+        "us.anthropic.claude-sonnet-4-20250514-v1:0",
+    }
+    assert [r["provider"] for r in by_provider] == sorted(r["provider"] for r in by_provider)
+    assert "claude-3-7-sonnet-20250219" not in {r["model_id"] for r in ranked}
+    assert refused.status_code == 400 and "ordering" in refused.json()
