@@ -24,11 +24,12 @@ from pricing.templatetags.pricing_format import money
 
 CHART_COMPONENTS = ("input", "cached_input", "output")
 COLORS = ("#1d4ed8", "#15803d", "#b91c1c")
-WIDTH, HEIGHT = 720, 300
-FONT_PX = 12
-# Average advance of a character of the 12px system font, generous so a label never overflows its room.
-CHAR_PX = 7.2
-TITLE_PX = 14
+# A narrow drawing with large type: a phone shows it at about 390 / 600 of its size, still legible.
+WIDTH, HEIGHT = 600, 290
+FONT_PX = 13
+# Average advance of a character of the system font, generous so a label never overflows its room.
+CHAR_PX = FONT_PX * 0.6
+TITLE_PX = 15
 NICE_STEPS = (Decimal(1), Decimal(2), Decimal("2.5"), Decimal(5), Decimal(10))
 # What the charts' classes look like, served as a stylesheet (never inline, for the CSP): lighter lines
 # on a dark page, and a visible dot for the step under the pointer.
@@ -260,7 +261,7 @@ def _render(*, title: str, series: list[Series], currency: str, unit: str, axis_
         f'<text x="{axis_x:.1f}" y="{axis_y:.1f}" transform="rotate(-90 {axis_x:.1f} {axis_y:.1f})" '
         f'text-anchor="middle" font-size="{FONT_PX}" fill="currentColor" class="axis-title">{escape(axis_title)}</text>'
     )
-    parts.append('<g class="axis y-axis" font-size="12" fill="currentColor">')
+    parts.append(f'<g class="axis y-axis" font-size="{FONT_PX}" fill="currentColor">')
     for tick, label in zip(ticks, tick_labels, strict=True):
         y = y_of(tick)
         parts.append(
@@ -269,7 +270,7 @@ def _render(*, title: str, series: list[Series], currency: str, unit: str, axis_
             f'<text x="{left - 6:.1f}" y="{y + 4:.1f}" text-anchor="end">{escape(label)}</text>'
         )
     parts.append("</g>")
-    parts.append('<g class="axis x-axis" font-size="12" fill="currentColor">')
+    parts.append(f'<g class="axis x-axis" font-size="{FONT_PX}" fill="currentColor">')
     baseline = top_margin + plot_h
     parts.append(
         f'<line x1="{left:.1f}" x2="{left + plot_w:.1f}" y1="{baseline:.1f}" y2="{baseline:.1f}" stroke="#6b7280"/>'
