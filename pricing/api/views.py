@@ -27,7 +27,7 @@ from pricing import selectors
 from pricing.api import filters, params
 from pricing.api import serializers as out
 from pricing.api.renderers import CSVRenderer, ExactJSONRenderer
-from pricing.selectors import changes
+from pricing.selectors import changes, workloads
 
 MAX_ID = 2**63 - 1
 
@@ -443,11 +443,14 @@ class EstimateViewSet(ApiView):
             "text_words": text_words,
             "mode": spec.mode,
         }
-        offerings = selectors.offerings_with_price_lines(as_of=as_of, **filters.as_selector_kwargs())
-        estimates = selectors.workload_estimates(offerings, spec=spec, display=display, rates=rates)
+        # Ranked on lean lines over the whole catalogue; only the page's offerings are loaded whole.
+        estimates = workloads.estimates_over_catalogue(
+            spec=spec, display=display, rates=rates, as_of=as_of, **filters.as_selector_kwargs()
+        )
         limit, offset = values["limit"], values["offset"]
         context = {"display": display}
-        shaped = [out.EstimateSerializer(item, context=context).data for item in estimates[offset : offset + limit]]
+        page = workloads.with_offerings(estimates[offset : offset + limit], as_of=as_of)
+        shaped = [out.EstimateSerializer(item, context=context).data for item in page]
         return {
             **self.page(
                 request,

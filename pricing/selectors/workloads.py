@@ -1,0 +1,65 @@
+"""A workload's estimate over the whole catalogue in a few queries and without model instances.
+
+``workload_estimates`` prices offerings that come with their price lines; given full ``Offering`` rows it
+spends most of its time building them (and their providers, models and tokenizers) for thousands of
+offerings of which a page shows a hundred. Here every matching offering is ranked from lean rows (its
+lines as ``LeanLine``s, the few offering columns the estimate reads), by the very same
+``workload_estimates``; then only the page's offerings are loaded whole, for the serializer.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from types import SimpleNamespace
+from typing import Any
+
+from pricing import selectors
+from pricing.models import Offering, Tokenizer
+
+
+def estimates_over_catalogue(
+    *,
+    spec: selectors.WorkloadSpec,
+    display: selectors.Display,
+    rates: selectors.Rates,
+    as_of: dt.datetime | None = None,
+    **filters: Any,
+) -> list[selectors.Estimate]:
+    """``workload_estimates`` of every offering matching ``offerings_with_prices`` filters, ranked the same
+    way, in three queries. Each estimate's ``offering`` is a stand-in with what the estimate reads (id,
+    provider name, context windows, tokenizer): pass a page of them to :func:`with_offerings`."""
+    lean = selectors.lean_offerings(as_of=as_of, **filters)
+    columns = (
+        Offering.objects.filter(id__in=[o.id for o in lean])
+        .order_by()
+        .values_list("id", "provider__name", "context_window", "model_id", "model__context_window")
+    )
+    facts = {row[0]: row[1:] for row in columns}
+    tokenizers = Tokenizer.objects.only("id", "words_per_token", "provenance", "curated_ratios").in_bulk()
+    stand_ins = []
+    for offering in lean:
+        provider_name, context_window, model_id, model_context_window = facts[offering.id]
+        model = SimpleNamespace(tokenizer=tokenizers.get(offering.tokenizer_id), context_window=model_context_window)
+        stand_ins.append(
+            SimpleNamespace(
+                id=offering.id,
+                provider=SimpleNamespace(name=provider_name),
+                context_window=context_window,
+                model_id=model_id,
+                model=model if model_id else None,
+                current_prices=offering.current_prices,
+            )
+        )
+    return selectors.workload_estimates(stand_ins, spec=spec, display=display, rates=rates)  # type: ignore[arg-type]
+
+
+def with_offerings(
+    estimates: list[selectors.Estimate], *, as_of: dt.datetime | None = None
+) -> list[selectors.Estimate]:
+    """The same estimates with their offerings loaded whole (two queries), for showing them."""
+    if not estimates:
+        return []
+    ids = [estimate.offering.id for estimate in estimates]
+    loaded = {o.id: o for o in selectors.offerings_with_price_lines(as_of=as_of, offering_ids=ids)}
+    return [dataclasses.replace(e, offering=loaded[e.offering.id]) for e in estimates if e.offering.id in loaded]
