@@ -8,7 +8,7 @@ from django import template
 from django.http import QueryDict
 from django.urls import reverse
 
-from pricing.web.compare import MAX_COMPARE, basket_of, basket_url
+from pricing.web.compare import BASKET_PARAM, MAX_COMPARE, basket_of, basket_url
 
 register = template.Library()
 
@@ -31,19 +31,30 @@ def basket_state(context: template.Context, offering_id: int) -> str:
     return "full" if len(ids) >= MAX_COMPARE else "out"
 
 
+def _page_url(context: template.Context, ids: list[int]) -> str:
+    # The rest of the query is encoded once per render, however many rows show a control: a 500-row
+    # leaderboard would otherwise copy and encode the query a thousand times.
+    rest = context.get("_basket_rest")
+    if rest is None:
+        params = context["request"].GET.copy()
+        for name in (BASKET_PARAM, "o", "page"):
+            params.pop(name, None)
+        rest = context.dicts[0]["_basket_rest"] = params.urlencode()
+    basket = f"{BASKET_PARAM}={','.join(map(str, ids))}"
+    return f"?{rest}&{basket}" if rest else f"?{basket}"
+
+
 @register.simple_tag(takes_context=True)
 def basket_add_url(context: template.Context, offering_id: int) -> str:
     """This page with ``offering_id`` added to the basket."""
-    request = context["request"]
     ids = _basket(context)
-    return basket_url(request.GET, [*ids, offering_id] if offering_id not in ids else ids)
+    return _page_url(context, [*ids, offering_id] if offering_id not in ids else ids)
 
 
 @register.simple_tag(takes_context=True)
 def basket_remove_url(context: template.Context, offering_id: int) -> str:
     """This page with ``offering_id`` taken out of the basket."""
-    request = context["request"]
-    return basket_url(request.GET, [i for i in _basket(context) if i != offering_id])
+    return _page_url(context, [i for i in _basket(context) if i != offering_id])
 
 
 @register.simple_tag(takes_context=True)
