@@ -284,7 +284,7 @@ class TimelineEntrySerializer(serializers.Serializer):
     model_id = serializers.CharField(read_only=True)
     mode = serializers.CharField(read_only=True)
     until = nullable_datetime()
-    source = serializers.CharField(read_only=True)
+    source = serializers.CharField(read_only=True)  # type: ignore[assignment]  # the API's name, not DRF's Field.source
     events = EventSerializer(many=True, read_only=True)
 
 
@@ -429,7 +429,7 @@ class ModelViewSet(ApiView):
         if values.get("open_weights") is not None:
             models = models.filter(open_weights=values["open_weights"])
         providers = [p.strip() for p in (values.get("provider") or "").split(",") if p.strip()]
-        sellers = {"mode": display.mode, "providers": providers}
+        sellers: dict[str, Any] = {"mode": display.mode, "providers": providers}
         if providers:
             sold = model_reads.models_best(display=display, rates=rates, as_of=as_of, **sellers)
             models = models.filter(id__in=[b.model_id for b in sold])

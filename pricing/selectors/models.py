@@ -544,21 +544,35 @@ def models_best(
     )
     by_offering: dict[int, list[LeanLine]] = defaultdict(list)
     model_of: dict[int, tuple[int, str, str, str, int | None]] = {}
-    for offering_id, model_id, slug, name, creator, tokenizer_id, *line in rows:
-        *fields, trust = line
-        by_offering[offering_id].append(LeanLine(*fields, trust=1000 if trust is None else trust))
+    for row in rows:
+        offering_id, model_id, slug, name, creator, tokenizer_id = row[:6]
+        component, mode, tier_min, tier_max, currency, amount, conditions, trust = row[6:]
+        by_offering[offering_id].append(
+            LeanLine(
+                component, mode, tier_min, tier_max, currency, amount, conditions, 1000 if trust is None else trust
+            )
+        )
         model_of[offering_id] = (model_id, slug, name, creator, tokenizer_id)
     tokenizers = Tokenizer.objects.only("id", "words_per_token", "provenance", "curated_ratios").in_bulk(
         {m[4] for m in model_of.values() if m[4] is not None}
     )
     best: dict[int, ModelBest] = {}
     for offering_id, offering_lines in by_offering.items():
-        model_id, slug, name, creator, tokenizer_id = model_of[offering_id]
-        ratio = display.ratio_of_tokenizer(tokenizers.get(tokenizer_id) if tokenizer_id else None)
-        entry = best.get(model_id)
+        owner, owner_slug, owner_name, owner_creator, owner_tokenizer = model_of[offering_id]
+        ratio = display.ratio_of_tokenizer(tokenizers.get(owner_tokenizer) if owner_tokenizer else None)
+        entry = best.get(owner)
         if entry is None:
-            entry = best[model_id] = ModelBest(
-                model_id, slug, name, creator, 0, dict.fromkeys(HEADLINE_COMPONENTS), {}, None, None, ratio
+            entry = best[owner] = ModelBest(
+                owner,
+                owner_slug,
+                owner_name,
+                owner_creator,
+                0,
+                dict.fromkeys(HEADLINE_COMPONENTS),
+                {},
+                None,
+                None,
+                ratio,
             )
         entry.sellers += 1
         amounts: dict[str, Decimal | None] = {}
@@ -608,6 +622,5 @@ def cheapest_offerings_fill(items: Sequence[ModelBest]) -> None:
         return
     loaded = Offering.objects.select_related("provider").in_bulk(wanted)
     for item in items:
-        item.offerings = {
-            i: loaded[i] for i in (*item.cheapest_offering.values(), item.blended_offering) if i in loaded
-        }
+        chosen = (*item.cheapest_offering.values(), item.blended_offering)
+        item.offerings = {i: loaded[i] for i in chosen if i is not None and i in loaded}
