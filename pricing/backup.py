@@ -54,19 +54,20 @@ def exported_models() -> list[type[models.Model]]:
     pending = {m._meta.label_lower: m for m in apps.get_app_config("pricing").get_models()}
     ordered: list[type[models.Model]] = []
     while pending:
-        ready = sorted(
-            label
-            for label, model in pending.items()
-            if not any(
-                f.related_model._meta.label_lower in pending and f.related_model is not model
-                for f in model._meta.concrete_fields
-                if f.is_relation and f.related_model is not None
-            )
-        )
+        ready = sorted(label for label, model in pending.items() if not set(_refers_to(model)) & set(pending))
         if not ready:
             raise RuntimeError(f"circular references between {', '.join(sorted(pending))}")
         ordered.extend(pending.pop(label) for label in ready)
     return ordered
+
+
+def _refers_to(model: type[models.Model]) -> list[str]:
+    """Labels of the other models ``model``'s columns point at."""
+    return [
+        f.related_model._meta.label_lower
+        for f in model._meta.concrete_fields
+        if f.is_relation and isinstance(f.related_model, type) and f.related_model is not model
+    ]
 
 
 def _fields(model: type[models.Model]) -> list[models.Field[Any, Any]]:
