@@ -103,3 +103,16 @@ def test_links_to_a_model_page_keep_the_day(client, repriced, deepseek_model):
 
     for url in (f"/?as_of={day}", f"/calculator/?as_of={day}", f"/compare/?compare={offering.id}&as_of={day}"):
         assert f'href="/models/deepseek-v3/?as_of={day}"' in client.get(url).content.decode(), url
+
+
+def test_the_best_price_per_model_view_also_resends_its_heading_and_says_the_day(client, repriced, deepseek_model):
+    offering, day = repriced
+    offering.model = deepseek_model
+    offering.save()
+
+    body = client.get(
+        f"/?group=model&unit=mwords&as_of={day}", headers={"HX-Request": "true", "HX-Target": "results"}
+    ).content.decode()
+
+    assert "<h1>LLM prices per 1M words</h1>" in body and 'hx-swap-oob="true"' in body
+    assert f'<time datetime="{day}">{day}</time>' in body
