@@ -118,6 +118,14 @@ def test_it_gives_curators_exactly_the_permissions_curation_needs():
         "axes.delete_accessattempt",
         "axes.view_accesslog",
         "axes.view_accessfailurelog",
+        # Issuing API keys, registering and pausing webhook subscriptions, reading deliveries (webhooks 0002).
+        "webhooks.view_apikey",
+        "webhooks.add_apikey",
+        "webhooks.change_apikey",
+        "webhooks.view_webhooksubscription",
+        "webhooks.add_webhooksubscription",
+        "webhooks.change_webhooksubscription",
+        "webhooks.view_webhookdelivery",
     }
     assert not any(p.endswith(("delete_auditentry", "change_auditentry", "add_price")) for p in permissions)
 
