@@ -189,29 +189,61 @@ def throttle_key(request: HttpRequest) -> str:
     return f"throttle:anon:{BaseThrottle().get_ident(request)}"  # type: ignore[arg-type]
 
 
-def lookup(key: str | None, request: HttpRequest | None) -> tuple[Any, Verdict]:
-    """The stored entry under ``key`` (or None) and, when ``request`` is given, the client counted against
-    the anonymous rate (a fixed window starting at its first request): one round trip on Redis."""
+def lookup(keys: list[str], request: HttpRequest | None) -> tuple[list[Any], Verdict]:
+    """The values under ``keys`` (None where missing) and, when ``request`` is given, the client counted
+    against the anonymous rate (a fixed window starting at its first request): one round trip on Redis."""
     rate = anon_rate() if request is not None else None
     getter = getattr(cache, "get_counted", None)
-    if rate is None or request is None:
-        if getter is not None:
-            return getter(key, None)[0], ALLOWED
-        return (cache.get(key) if key else None), ALLOWED
-    num, window = rate
-    counter = throttle_key(request)
+    num, window = rate if rate is not None else (0, 0)
+    counter = throttle_key(request) if rate is not None and request is not None else None
     if getter is not None:
-        value, count, seconds_left = getter(key, counter, window)
+        values, count, seconds_left = getter(keys, counter, window)
     else:  # a cache without pipelines (the file cache in development): the same, in several calls
-        value = cache.get(key) if key else None
-        cache.add(counter, 0, window)
-        try:
-            count, seconds_left = cache.incr(counter), window
-        except ValueError:
-            count, seconds_left = None, window
-    if count is None or count <= num:  # None: the cache is down, and so is the rate (README)
-        return value, ALLOWED
-    return value, Verdict(False, max(int(seconds_left), 1))
+        found = cache.get_many(keys) if keys else {}
+        values, count, seconds_left = [found.get(k) for k in keys], None, window
+        if counter is not None:
+            cache.add(counter, 0, window)
+            try:
+                count = cache.incr(counter)
+            except ValueError:
+                count = None
+    if count is None or count <= num:  # None: not counted, or the cache is down, and so is the rate (README)
+        return values, ALLOWED
+    return values, Verdict(False, max(int(seconds_left), 1))
+
+
+# --- the change stamp, mirrored in the cache ---------------------------------------------------------------
+
+STAMP_MIRROR_KEY = "answers:prices-changed-at"
+
+
+def mirror_seconds() -> int:
+    """How long the cache may answer for the database's change stamp (0: always ask the database)."""
+    return int(getattr(settings, "ANSWER_STAMP_MIRROR_SECONDS", 1))
+
+
+def stamp_from_database() -> str:
+    """The stamp from the database (the truth), copied to the cache for ``mirror_seconds`` unless a newer
+    copy got there first: a copy made before a commit never overwrites the one its commit wrote."""
+    from pricing import selectors  # the middleware loads before the app registry is ready
+
+    stamp = selectors.prices_changed_at().isoformat()
+    if mirror_seconds():
+        cache.add(STAMP_MIRROR_KEY, stamp, mirror_seconds())
+    return stamp
+
+
+def stamp_published() -> None:
+    """After a change commits: the cache's copy of the stamp is the new one at once (``prices_changed``)."""
+    if mirror_seconds():
+        from pricing import selectors
+
+        cache.set(STAMP_MIRROR_KEY, selectors.prices_changed_at().isoformat(), mirror_seconds())
+
+
+@functools.lru_cache(maxsize=64)
+def stamp_seconds(stamp: str) -> int:
+    return int(dt.datetime.fromisoformat(stamp).timestamp())
 
 
 def throttled_response(verdict: Verdict) -> HttpResponse:
@@ -309,30 +341,34 @@ class StoredAnswerMiddleware:
         return self.answer(request, policy, variant)
 
     def answer(self, request: HttpRequest, policy: Policy, variant: str) -> HttpResponseBase:
-        from pricing import selectors  # the middleware loads before the app registry is ready
-
-        moment = selectors.prices_changed_at()
-        stamp = moment.isoformat()
         key = query_key(request, variant)
         encoding = encoding_of(request)
-        counted = request if policy.throttled else None
-        not_modified = get_conditional_response(
-            request, etag=etag_for(key, stamp, encoding), last_modified=int(moment.timestamp())
-        )
-        if not_modified is not None:
-            _, verdict = lookup(None, counted)
-            if not verdict.allowed:
-                return throttled_response(verdict)
-            stamp_headers(not_modified, policy=policy, key=key, stamp=stamp, encoding=encoding)
-            return not_modified
         entry_key = f"answer:{key}:{encoding}"
-        entry, verdict = lookup(entry_key, counted)
+        counted = request if policy.throttled else None
+        # One round trip: the stamp's copy, the stored answer, the client's count. The database is asked
+        # for the stamp only when the copy (kept ANSWER_STAMP_MIRROR_SECONDS) has lapsed.
+        mirrored = mirror_seconds() > 0
+        (stamp, entry) = (None, None)
+        values, verdict = lookup([STAMP_MIRROR_KEY, entry_key] if mirrored else [entry_key], counted)
+        if mirrored:
+            stamp, entry = values
+        else:
+            (entry,) = values
         if not verdict.allowed:
             return throttled_response(verdict)
         if counted is not None:
             request.answer_counted = True  # type: ignore[attr-defined]  # DRF's throttle does not count it again
+        if stamp is None:
+            stamp = stamp_from_database()
+        not_modified = get_conditional_response(
+            request, etag=etag_for(key, stamp, encoding), last_modified=stamp_seconds(stamp)
+        )
+        if not_modified is not None:
+            stamp_headers(not_modified, policy=policy, key=key, stamp=stamp, encoding=encoding)
+            return not_modified
         if entry is not None and entry[0] == stamp and time.time() - entry[1] < FRESH_SECONDS:
             return served(entry, policy=policy, key=key, state="hit")
+        moment = dt.datetime.fromisoformat(stamp)
         return self.refresh(request, policy=policy, key=key, stamp=stamp, moment=moment, previous=entry)
 
     def refresh(
@@ -401,6 +437,7 @@ WARM_PATHS = getattr(
 
 def warm_soon() -> None:
     """Queue ``tasks.warm_answers`` (``services.prices_changed`` calls this once the change commits)."""
+    stamp_published()
     if not getattr(settings, "ANSWER_WARM_AFTER_CHANGE", True):
         return
     from pricing import tasks

@@ -115,21 +115,22 @@ class ResilientRedisCache(RedisCache):
         """False while the server is taken for down (a recent failure)."""
         return not self._state.open()
 
-    def get_counted(self, key: str | None, counter: str | None, window_s: int = 0) -> tuple[Any, int | None, int]:
-        """``key``'s value, and ``counter`` counted up in a window of ``window_s`` seconds that starts at its
-        first count: (value, count, seconds left in the window), in one round trip; (None, None, 0) while
-        the server is down. The stored-answer middleware's lookup and the client's rate in one go, through
-        one client object (Django makes a client, with its callback tables, for every call)."""
+    def get_counted(self, keys: list[str], counter: str | None, window_s: int = 0) -> tuple[list[Any], int | None, int]:
+        """The values of ``keys`` (None where missing), and ``counter`` counted up in a window of
+        ``window_s`` seconds that starts at its first count: (values, count, seconds left in the window), in
+        one round trip; ([None...], None, 0) while the server is down. The stored-answer middleware's lookup
+        and the client's rate in one go, through one client object (Django makes a client, with its
+        callback tables, for every call)."""
+        missing: list[Any] = [None] * len(keys)
+        if not keys and counter is None:
+            return missing, None, 0
 
-        if key is None and counter is None:
-            return None, None, 0
-
-        def call() -> tuple[Any, int | None, int]:
+        def call() -> tuple[list[Any], int | None, int]:
             client = self._fast_client
             if client is None:
                 client = self._fast_client = self._cache.get_client(None, write=True)
             pipe = client.pipeline(transaction=False)
-            if key is not None:
+            for key in keys:
                 pipe.get(self.make_and_validate_key(key))
             if counter is not None:
                 counter_key = self.make_and_validate_key(counter)
@@ -137,14 +138,14 @@ class ResilientRedisCache(RedisCache):
                 pipe.incr(counter_key)
                 pipe.ttl(counter_key)
             results = pipe.execute()
-            raw = results[0] if key is not None else None
-            value = None if raw is None else self._cache._serializer.loads(raw)
+            loads = self._cache._serializer.loads
+            values = [None if raw is None else loads(raw) for raw in results[: len(keys)]]
             if counter is None:
-                return value, None, 0
+                return values, None, 0
             count, seconds_left = results[-2], results[-1]
-            return value, int(count), int(seconds_left) if seconds_left and seconds_left > 0 else window_s
+            return values, int(count), int(seconds_left) if seconds_left and seconds_left > 0 else window_s
 
-        return self._guard(call, (None, None, 0))  # type: ignore[no-any-return]
+        return self._guard(call, (missing, None, 0))  # type: ignore[no-any-return]
 
     def incr(self, key: Any, delta: int = 1, version: Any = None) -> int:
         # A missing key is still a ValueError (Django's contract); only an unreachable server is hidden.

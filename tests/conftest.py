@@ -51,5 +51,8 @@ def fixture_bytes():
 
 @pytest.fixture(autouse=True)
 def _no_warming_after_changes(settings) -> None:
-    """Changes in tests queue no warming task (tests/perf/test_stored_answers.py runs it itself)."""
+    """Changes in tests queue no warming task, and the stamp is read from the database on every request:
+    a test's transaction never commits, so no change would reach the cache's copy of the stamp
+    (tests/perf/test_stored_answers.py turns both on where it tests them)."""
     settings.ANSWER_WARM_AFTER_CHANGE = False
+    settings.ANSWER_STAMP_MIRROR_SECONDS = 0

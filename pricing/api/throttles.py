@@ -23,7 +23,7 @@ class AnonWindowThrottle(AnonRateThrottle):
             return True
         if getattr(request._request, "answer_counted", False):
             return True  # the stored-answer middleware counted (and allowed) it
-        _, verdict = answers.lookup(None, request._request)
+        _, verdict = answers.lookup([], request._request)
         self.verdict = verdict
         return verdict.allowed
 

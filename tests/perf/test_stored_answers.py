@@ -159,7 +159,21 @@ def test_an_htmx_fragment_is_a_representation_of_its_own(client, catalogue):
     assert b"<html" not in fragment.content.lower()
 
 
-def test_warming_stores_the_most_read_answers(client, catalogue, django_assert_num_queries):
+@pytest.fixture
+def connection_kept_open():
+    """``warm`` runs requests through Django's WSGI handler, whose signals close "old" connections; in a test
+    that would close the test transaction's connection (the Django test client disconnects them too)."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+def test_warming_stores_the_most_read_answers(client, catalogue, connection_kept_open, django_assert_num_queries):
     statuses = answers.warm(["/", LIST, "/api/v1/estimate/?input_tokens=1000&output_tokens=1000"])
 
     assert set(statuses.values()) == {200}
@@ -179,6 +193,34 @@ def test_a_change_queues_the_warming_once_it_commits(db, settings, monkeypatch, 
         assert queued == []
 
     assert len(queued) == 1
+
+
+def test_with_the_stamp_copied_to_the_cache_a_hit_makes_no_query_and_a_commit_moves_it(
+    client, catalogue, settings, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    settings.ANSWER_STAMP_MIRROR_SECONDS = 60
+    first = client.get(LIST)
+    with django_assert_num_queries(0):
+        assert client.get(LIST)["X-Answer"] == "hit"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.prices_changed()
+    moved = client.get(LIST, HTTP_IF_NONE_MATCH=first["ETag"])
+
+    assert moved.status_code == 200  # the old ETag does not outlive the committed change
+    assert moved["X-Prices-Stamp"] == selectors.prices_changed_at().isoformat() != first["X-Prices-Stamp"]
+
+
+def test_a_copy_of_the_stamp_read_before_a_commit_never_replaces_the_commits(db, settings):
+    from django.core.cache import cache
+
+    settings.ANSWER_STAMP_MIRROR_SECONDS = 60
+    services.prices_changed()
+    answers.stamp_published()  # what the commit of that change does
+    newest = cache.get(answers.STAMP_MIRROR_KEY)
+    cache.add(answers.STAMP_MIRROR_KEY, "2000-01-01T00:00:00+00:00", 60)  # a reader's older copy, too late
+
+    assert cache.get(answers.STAMP_MIRROR_KEY) == newest == selectors.prices_changed_at().isoformat()
 
 
 # --- no stampede: real threads against a live server, on a real redis-server --------------------------------
