@@ -54,6 +54,9 @@ CLAIM_MARGIN_S = 60
 SENDS_PER_TASK = 20
 # A delivery still pending this long after it was due lost its task (broker down, killed worker).
 OVERDUE_GRACE = dt.timedelta(minutes=5)
+TARGET_RULE = "targets are public hosts on the default port; operators allow a test host in WEBHOOK_ALLOW_PRIVATE_HOSTS"
+# Finished deliveries (the log) are kept this long.
+KEEP_DELIVERIES = dt.timedelta(days=30)
 MIN_SECRET_LENGTH = 16
 MAX_FILTER_ITEMS = 100
 SLUG = re.compile(r"[\w.:/@+-]{1,200}")
@@ -125,7 +128,8 @@ def target_url_problem(url: str) -> str:
     try:
         http.post_target_check(url, private_ok=settings.WEBHOOK_ALLOW_PRIVATE_HOSTS)
     except http.HostNotAllowed as exc:
-        return str(exc).replace("the source declares", "allowed").replace("declared by the source", "allowed")
+        problem = str(exc).replace("the source declares", "allowed").replace("declared by the source", "allowed")
+        return f"{problem} ({TARGET_RULE})"
     return ""
 
 
@@ -610,6 +614,15 @@ def _attempt(subscription: WebhookSubscription, delivery: WebhookDelivery) -> tu
                     now=now,
                 )
     return delivered, permanent
+
+
+def deliveries_prune(*, now: dt.datetime | None = None) -> int:
+    """Forget finished deliveries older than ``KEEP_DELIVERIES``; pending ones are never pruned."""
+    cutoff = (now or timezone.now()) - KEEP_DELIVERIES
+    deleted, _ = (
+        WebhookDelivery.objects.exclude(status=WebhookDelivery.Status.PENDING).filter(created_at__lt=cutoff).delete()
+    )
+    return deleted
 
 
 def overdue_subscriptions() -> list[int]:

@@ -28,8 +28,9 @@ def deliver(self: Task, subscription_id: int) -> dict[str, object]:
 @shared_task
 def send_overdue_deliveries() -> list[int]:
     """Queue ``deliver`` for subscriptions whose next delivery is overdue (its task was lost: broker down when
-    it was queued, a killed worker). Scheduled every 5 minutes (CELERY_BEAT_SCHEDULE
-    "every-5-minutes-send-overdue-webhook-deliveries")."""
+    it was queued, a killed worker), and forget finished deliveries past their keeping time. Scheduled every
+    5 minutes (CELERY_BEAT_SCHEDULE "every-5-minutes-send-overdue-webhook-deliveries")."""
+    services.deliveries_prune()
     subscription_ids = services.overdue_subscriptions()
     for subscription_id in subscription_ids:
         deliver.delay(subscription_id)

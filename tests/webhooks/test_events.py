@@ -115,3 +115,14 @@ def test_lost_deliveries_are_sent_by_the_overdue_sweep(receiver, publish, subscr
     assert received.events[0]["new"]["amount_per_mtok"] == "0.3"
     assert WebhookDelivery.objects.get().status == "delivered"
     assert tasks.send_overdue_deliveries.apply().result == []
+
+
+def test_finished_deliveries_are_forgotten_after_thirty_days_and_pending_ones_never(subscribe):
+    subscription = subscribe()
+    old = timezone.now() - dt.timedelta(days=31)
+    for status in ("delivered", "failed", "cancelled", "pending"):
+        WebhookDelivery.objects.create(subscription=subscription, status=status, created_at=old)
+    WebhookDelivery.objects.create(subscription=subscription, status="delivered")
+
+    assert webhooks.deliveries_prune() == 3
+    assert sorted(WebhookDelivery.objects.values_list("status", flat=True)) == ["delivered", "pending"]
