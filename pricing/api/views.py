@@ -386,10 +386,10 @@ class SourceViewSet(CatalogueView):
         "each with one request's breakdown and the prompt-length tier that applied: every count is per request and "
         "the tier comes from one request's prompt, never from the month's total. `per_request_total` is one "
         "request's cost, `total` all of them. Offerings whose context window cannot hold one request "
-        "(`fits_context: false`) come after those that can. Words become tokens through each offering's words-per-token ratio in `language`, "
-        "rounded up to whole tokens; a `text` has its words counted (each CJK character is one word) and added "
-        "to `input_words`. Each result's `tokens` gives the workload in tokens it was priced at. Offerings "
-        "lacking a price the workload needs come last with `complete: false`.",
+        "(`fits_context: false`) come after those that can. Words become tokens through each offering's "
+        "words-per-token ratio in `language`, rounded up to whole tokens; a `text` has its words counted (each "
+        "CJK character is one word) and added to `input_words`. Each result's `tokens` gives the workload in "
+        "tokens it was priced at. Offerings lacking a price the workload needs come last with `complete: false`.",
         parameters=[params.EstimateParams],
         responses={200: out.EstimatePage, 304: NOT_MODIFIED, 400: ERROR},
     ),

@@ -16,8 +16,6 @@ register = template.Library()
 SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "CNY": "CN¥", "JPY": "JP¥"}
 
 
-
-
 def _significant(amount: Decimal) -> Decimal:
     """Two decimals for ordinary prices, more for tiny ones so $0.014 never reads as $0.01."""
     if amount == 0:

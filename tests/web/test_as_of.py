@@ -36,7 +36,7 @@ def repriced(priced):
 
 
 def test_the_leaderboard_shows_a_past_days_prices_and_says_so(client, repriced):
-    offering, day = repriced
+    _, day = repriced
 
     past = client.get(f"/?as_of={day}&sort=input").content.decode()
     today = client.get("/?sort=input").content.decode()
