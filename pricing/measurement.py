@@ -247,6 +247,32 @@ CURATED_TOKENIZERS: dict[str, dict[str, Any]] = {
         "detail": "No public ratio found; Zhipu's tokenizer endpoint (docs.bigmodel.cn, /paas/v4/tokenizer) "
         "can count our corpus. Until then the 0.75 rule of thumb.",
     },
+    # Known families whose tokenizer no package ships and for which we found no public figure: named, so
+    # each model says which tokenizer it uses and why its figure is the rule of thumb.
+    "xai-grok": {
+        "name": "xAI Grok",
+        "ratios": {},
+        "detail": "No package ships Grok's tokenizer and xAI publishes no words-per-token figure; its tokenize-text "
+        "API endpoint (docs.x.ai) can count our corpus. Until then the 0.75 rule of thumb.",
+    },
+    "minimax": {
+        "name": "MiniMax",
+        "ratios": {},
+        "detail": "No package ships MiniMax's tokenizer and we found no public words-per-token figure. "
+        "Until one is curated, the 0.75 rule of thumb.",
+    },
+    "cohere-command": {
+        "name": "Cohere Command",
+        "ratios": {},
+        "detail": "No package ships Command's tokenizer; Cohere's tokenize endpoint (docs.cohere.com, Tokens and "
+        "Tokenizers) can count our corpus. Until then the 0.75 rule of thumb.",
+    },
+    "amazon-nova": {
+        "name": "Amazon Nova",
+        "ratios": {},
+        "detail": "No package ships Nova's tokenizer and we found no public words-per-token figure. "
+        "Until one is curated, the 0.75 rule of thumb.",
+    },
 }
 
 
@@ -361,6 +387,10 @@ _RULES: tuple[tuple[str, str, str], ...] = (
     (r"mai[-. ]?ds[-. ]?r[-. ]?1", "deepseek", "Microsoft: MAI-DS-R1 is DeepSeek-R1 post-trained"),
     (r"kimi|moonshot", "moonshot-kimi", "Moonshot Kimi model"),
     (r"(^|[^a-z])(chat)?glm", "zhipu-glm", "Zhipu GLM model"),
+    (r"(^|[^a-z])grok", "xai-grok", "xAI Grok model"),
+    (r"minimax", "minimax", "MiniMax model"),
+    (r"(^|[^a-z])command[-. ]?(r|a)($|[^a-z])", "cohere-command", "Cohere Command model"),
+    (r"(^|[^a-z])nova[-. ]?(micro|lite|pro|premier|sonic|2)", "amazon-nova", "Amazon Nova model"),
     (r"claude.*opus[-. ]?4[-. ]?[7-9]\b", "anthropic-claude-4-7", "Anthropic: Opus 4.7 has a new tokenizer"),
     (r"claude", "anthropic-claude", "Anthropic model"),
     (r"gemini", "google-gemini", "Google Gemini model"),
@@ -384,6 +414,8 @@ CREATOR_RULES = {
     "z-ai": "zhipu-glm",
     "zhipu": "zhipu-glm",
     "zhipuai": "zhipu-glm",
+    "x-ai": "xai-grok",
+    "minimax": "minimax",
 }
 
 # OpenRouter's tokenizer family (Offering.tokenizer_hint), lower-cased. GPT and Mistral name
@@ -397,6 +429,9 @@ HINT_RULES = {
     "llama3": "llama3",
     "llama4": "llama4",
     "gemma": "google-gemini",
+    "grok": "xai-grok",
+    "cohere": "cohere-command",
+    "nova": "amazon-nova",
 }
 
 

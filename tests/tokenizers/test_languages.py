@@ -118,11 +118,26 @@ def test_each_rule_names_where_its_fact_comes_from(slug, creator, expected, says
     assert says in resolved.rule
 
 
+@pytest.mark.django_db
+def test_known_families_without_a_tokenizer_say_so_and_stay_assumed():
+    tokenizers = measurement.tokenizers_sync()
+    for slug, creator, expected in (
+        ("grok-4", "x-ai", "xai-grok"),
+        ("nova-pro", "amazon", "amazon-nova"),
+        ("minimax-m-2.5", "minimax", "minimax"),
+        ("command-r-plus-08-2024", "cohere", "cohere-command"),
+    ):
+        resolved = tokenizer_resolve(model_slug=slug, creator=creator)
+        assert resolved is not None and resolved.slug == expected
+        tokenizer = tokenizers[expected]
+        assert tokenizer.provenance == "assumed"
+        assert "0.75 rule of thumb" in tokenizer.provenance_detail
+        assert selectors.tokenizer_ratio(tokenizer, "en").provenance == "assumed"
+    assert tokenizer_resolve(model_slug="bossanova-7b") is None
+
+
 def test_unknown_tokenizers_stay_unresolved_rather_than_guessed():
     for slug, creator in (
-        ("grok-4", "x-ai"),
-        ("nova-pro", "amazon"),
-        ("minimax-m2", "minimax"),
         ("mistral-medium", "mistralai"),
         ("phind-code-llama-34b-v2", "phind"),  # Code Llama is Llama 2: "llama-34b" is a size, not Llama 3
         ("open-llama-3b", "openlm"),
@@ -159,7 +174,7 @@ CATALOGUE = [
     ("mistral-7b-v0.3", "mistralai"),
     ("codestral-2501", "mistralai"),
     ("phi-4", "microsoft"),
-    ("grok-4", "x-ai"),  # no tokenizer or public figure: assumed, and counted against the share
+    ("grok-4", "x-ai"),  # no tokenizer we can run nor a public figure: assumed, counted against the share
 ]
 
 
