@@ -24,5 +24,5 @@ urlpatterns = [
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", docs.SwaggerDocsView.as_view(), name="docs"),
-    path("redoc/", docs.RedocDocsView.as_view(), name="redoc"),
+    path("redoc/", docs.redoc, name="redoc"),
 ]

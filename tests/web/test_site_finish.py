@@ -60,3 +60,12 @@ def test_the_sources_and_provider_pages_show_their_api_call(client, site):
 
     assert "curl -s 'http://testserver/api/v1/sources/'" in sources
     assert "curl -s 'http://testserver/api/v1/offerings/?provider=acme&amp;ordering=blended'" in provider
+
+
+def test_only_the_redoc_page_allows_inline_styles_and_no_page_inline_scripts(client):
+    redoc = client.get("/api/redoc/")["Content-Security-Policy"]
+    swagger = client.get("/api/docs/")["Content-Security-Policy"]
+    leaderboard = client.get("/")["Content-Security-Policy"]
+
+    assert "style-src 'self' 'unsafe-inline'" in redoc and "script-src 'self';" in redoc + ";"
+    assert "unsafe-inline" not in swagger and "unsafe-inline" not in leaderboard
