@@ -522,10 +522,10 @@ def models_best(
     offerings = offerings_with_prices(as_of=as_of, **filters).prefetch_related(None).filter(model__isnull=False)
     if model_ids is not None:
         offerings = offerings.filter(model_id__in=list(model_ids))
-    lines = prices_in_force(as_of=as_of).filter(offering_id__in=offerings.order_by().values("id"))
-    mode = filters.get("mode")
-    if mode:
-        lines = lines.filter(mode=mode)
+    # Only the lines a best price can come from: the display's mode, the headline components.
+    lines = prices_in_force(as_of=as_of).filter(
+        offering_id__in=offerings.order_by().values("id"), mode=display.mode, component__in=HEADLINE_COMPONENTS
+    )
     rows = lines.order_by("offering_id").values_list(
         "offering_id",
         "offering__model_id",
@@ -542,12 +542,12 @@ def models_best(
         "conditions",
         "source__trust_rank",
     )
-    by_offering: dict[int, list[LeanLine]] = defaultdict(list)
+    by_offering: dict[int, dict[str, list[LeanLine]]] = defaultdict(lambda: defaultdict(list))
     model_of: dict[int, tuple[int, str, str, str, int | None]] = {}
     for row in rows:
         offering_id, model_id, slug, name, creator, tokenizer_id = row[:6]
         component, mode, tier_min, tier_max, currency, amount, conditions, trust = row[6:]
-        by_offering[offering_id].append(
+        by_offering[offering_id][component].append(
             LeanLine(
                 component, mode, tier_min, tier_max, currency, amount, conditions, 1000 if trust is None else trust
             )
@@ -577,7 +577,7 @@ def models_best(
         entry.sellers += 1
         amounts: dict[str, Decimal | None] = {}
         for component in HEADLINE_COMPONENTS:
-            line = base_tier(offering_lines, component=component, mode=display.mode)
+            line = base_tier(offering_lines.get(component, ()), component=component, mode=display.mode)
             amounts[component] = (
                 None
                 if line is None
