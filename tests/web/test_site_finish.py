@@ -10,7 +10,16 @@ from tests.factories import ModelFactory
 
 pytestmark = pytest.mark.django_db
 
-PAGES = ["/", "/calculator/", "/compare/", "/changes/", "/providers/", "/providers/acme/", "/methodology/", "/models/m-1/"]
+PAGES = [
+    "/",
+    "/calculator/",
+    "/compare/",
+    "/changes/",
+    "/providers/",
+    "/providers/acme/",
+    "/methodology/",
+    "/models/m-1/",
+]
 
 
 @pytest.fixture
