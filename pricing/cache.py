@@ -128,7 +128,7 @@ class ResilientRedisCache(RedisCache):
         def call() -> tuple[list[Any], int | None, int]:
             client = self._fast_client
             if client is None:
-                client = self._fast_client = self._cache.get_client(None, write=True)
+                client = self._fast_client = self._cache.get_client(None, write=True)  # type: ignore[attr-defined]
             pipe = client.pipeline(transaction=False)
             for key in keys:
                 pipe.get(self.make_and_validate_key(key))
@@ -138,7 +138,7 @@ class ResilientRedisCache(RedisCache):
                 pipe.incr(counter_key)
                 pipe.ttl(counter_key)
             results = pipe.execute()
-            loads = self._cache._serializer.loads
+            loads = self._cache._serializer.loads  # type: ignore[attr-defined]
             values = [None if raw is None else loads(raw) for raw in results[: len(keys)]]
             if counter is None:
                 return values, None, 0
