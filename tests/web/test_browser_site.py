@@ -308,3 +308,15 @@ def test_it_has_a_favicon_a_description_and_a_dark_mode(live_server, open_page, 
 
     assert light_background == "rgb(255, 255, 255)"
     assert background != light_background and sum(int(v) for v in background[4:-1].split(",")) < 150
+
+
+def test_a_model_page_shows_the_basket_brought_back_from_local_storage(live_server, open_page, catalogue):
+    page = open_page()
+    page.goto(live_server.url + f"/?compare={catalogue['deepseek-chat'].id}")
+
+    page.goto(live_server.url + "/models/deepseek-v3/")
+    page.wait_for_url(f"**/models/deepseek-v3/?compare={catalogue['deepseek-chat'].id}")
+
+    assert page.locator("a[aria-label^='Remove deepseek-chat']").first.is_visible()
+    page.click("a[aria-label^='Add deepseek-ai/DeepSeek-V3']")
+    _wait_for_url_part(page, f"compare={catalogue['deepseek-chat'].id},{catalogue['together-ds'].id}")
