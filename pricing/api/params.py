@@ -112,9 +112,18 @@ class FilterParams(serializers.Serializer):
         "(`ordering=relevance`) unless another `ordering` is given.",
     )
     min_context = serializers.IntegerField(
-        required=False, min_value=0, max_value=MAX_TOKENS, help_text="Context window of at least this many tokens."
+        required=False,
+        min_value=0,
+        max_value=MAX_TOKENS,
+        help_text="Context window of at least this many tokens (the offering's own, else its model's); offerings "
+        "whose context window no source states are left out.",
     )
-    open_weights = serializers.BooleanField(required=False, default=None, help_text="true or false.")
+    open_weights = serializers.BooleanField(
+        required=False,
+        default=None,
+        help_text="true: models whose weights are published; false: models whose weights are kept. Models whose "
+        "weights are unknown are in neither.",
+    )
     mode = choice(MODES, help_text=f"Only offerings sold in this mode; one of: {', '.join(MODES)}.")
 
 
