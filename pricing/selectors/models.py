@@ -344,10 +344,19 @@ def _seller_order(seller: Seller) -> tuple[Any, ...]:
     )
 
 
+def _long_prompts_only(seller: Seller, component: str, *, mode: str) -> bool:
+    headline = base_tier(seller.row.prices, component=component, mode=mode)
+    return headline is not None and (headline.tier_min_tokens or 0) > 1
+
+
 def _cheapest(sellers: Sequence[Seller], component: str, *, mode: str) -> Cheapest | None:
     found: list[tuple[Decimal, Seller]] = []
     for seller in sellers:
         if not seller.ranked:
+            continue
+        # A seller pricing only long prompts has no price for the shortest ones.
+        parts = ("input", "output") if component == "blended" else (component,)
+        if any(_long_prompts_only(seller, part, mode=mode) for part in parts):
             continue
         value = seller.row.blended if component == "blended" else seller.row.amounts.get(component)
         if value is not None:
@@ -456,6 +465,8 @@ def model_timeline(
         opening = sorted((p for p in rows if p.valid_from == start and p.mode == "standard"), key=line_order)
         if not opening:
             continue
+        if any(e.kind == "promo" and e.offering.id == offering_id and e.at == start for e in events):
+            continue  # its first prices were a promotion, listed as such
         listed = event("listed", opening[0], start)
         offering = offerings[offering_id]
         listed.lines = [
@@ -578,6 +589,8 @@ def models_best(
         amounts: dict[str, Decimal | None] = {}
         for component in HEADLINE_COMPONENTS:
             line = base_tier(offering_lines.get(component, ()), component=component, mode=display.mode)
+            if line is not None and (line.tier_min_tokens or 0) > 1:
+                line = None  # priced for long prompts only: no price for the shortest ones
             amounts[component] = (
                 None
                 if line is None

@@ -51,8 +51,9 @@ def test_it_shows_every_seller_with_its_scope_freshness_and_evidence(client):
     together = text(page.select_one("#sellers tbody[data-provider=together]"))
     assert "region: us" in together
     official = page.select_one("#sellers tbody[data-provider=deepseek]")
-    assert "verified" in text(official) and "DeepSeek pricing page" in text(official)
-    assert official.select_one("a[href='https://api-docs.deepseek.example/pricing']") is not None
+    evidence = official.select_one("td.verified a[href='https://api-docs.deepseek.example/pricing']")
+    assert evidence is not None and evidence["title"] == "verified by DeepSeek pricing page"
+    assert official.select_one("td.verified time")["title"].startswith("verified 20")
     # The free variant is listed apart, labelled, and never ranked.
     others = page.select_one("#other-sellers")
     assert others is not None and "deepseek/deepseek-chat:free" in text(others)
@@ -198,3 +199,22 @@ def test_its_title_and_api_link_name_the_model(client):
 
     assert re.search(r"<title>DeepSeek-V3: prices at every seller", body)
     assert "/api/v1/models/deepseek-v3/?currency=USD" in body
+
+
+def test_a_seller_pricing_only_long_prompts_is_not_the_cheapest_for_short_ones(client):
+    from tests.factories import OfferingFactory, ProviderFactory, SourceFactory
+    from tests.modelpage_data import price
+
+    built = build()
+    seller = ProviderFactory(slug="longctx", name="Long Context Inc")
+    source = SourceFactory(slug="longctx", provider=seller)
+    long_only = OfferingFactory(provider=seller, provider_model_id="gemini-2.5-pro-long", model=built.gemini)
+    price(long_only, "input", "0.50", "2025-06-17", tier=(200_001, None), source=source)
+    price(long_only, "output", "1", "2025-06-17", tier=(200_001, None), source=source)
+
+    page = soup_of(client, "/models/gemini-2-5-pro/")
+
+    cheapest = {row["data-component"]: text(row) for row in page.select("#cheapest tbody tr[data-component]")}
+    assert "Google" in cheapest["input"] and "$1.25" in cheapest["input"]
+    assert "Google" in cheapest["blended"]
+    assert "Long Context Inc" in text(page.select_one("#sellers"))
