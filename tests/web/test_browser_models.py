@@ -84,6 +84,9 @@ def test_the_model_page_shows_every_tier_and_fits_a_phone(live_server, phone, ca
     assert phone.locator("#timeline").is_visible()
     overflow = phone.evaluate("document.scrollingElement.scrollWidth - document.scrollingElement.clientWidth")
     assert overflow <= 0
+    # Each line's price is on screen without scrolling the table sideways.
+    price = phone.locator("#sellers tr[data-tiered] td.num strong").first.bounding_box()
+    assert price is not None and price["x"] + price["width"] <= 390
 
 
 def test_the_leaderboard_groups_by_model_and_links_to_the_model_page(live_server, page, catalogue):
