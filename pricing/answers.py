@@ -376,6 +376,12 @@ class StoredAnswerMiddleware:
     ) -> HttpResponseBase:
         """A miss, or an answer of an older stamp or past its freshness: one worker recomputes."""
         encoding = encoding_of(request)
+        changed_lately = time.time() - moment.timestamp() < STALE_MAX_SECONDS
+        warming = bool(request.META.get(WARMING))
+        if not warming and previous is not None and previous[0] != stamp and changed_lately and key in warmed_keys():
+            # The worker recomputes the most-read answers after each change (warm_answers): web workers
+            # keep serving the previous one meanwhile rather than spend a request's time computing it.
+            return served(previous, policy=policy, key=key, state="stale")
         lock = f"answer-lock:{key}:{stamp}"
         if cache.add(lock, 1, LOCK_SECONDS) or not _cache_available():
             try:
@@ -383,7 +389,7 @@ class StoredAnswerMiddleware:
             finally:
                 cache.delete(lock)
         # Another worker is recomputing this answer.
-        if previous is not None and time.time() - moment.timestamp() < STALE_MAX_SECONDS:
+        if previous is not None and changed_lately:
             return served(previous, policy=policy, key=key, state="stale")
         if previous is not None and previous[0] == stamp:
             return served(previous, policy=policy, key=key, state="stale")  # same data, only past its freshness
@@ -435,6 +441,25 @@ WARM_PATHS = getattr(
 )
 
 
+# Marks the worker's own warming requests, which compute what readers are left to serve stale meanwhile.
+WARMING = "pricing.answers.warming"
+
+
+@functools.lru_cache(maxsize=1)
+def warmed_keys() -> frozenset[str]:
+    """The keys of ``WARM_PATHS`` as a client asks for them (JSON, the full page, the file)."""
+    from django.test import RequestFactory
+
+    keys = set()
+    for path in WARM_PATHS:
+        request = RequestFactory().get(path)
+        policy = policy_for(request.path_info)
+        variant = variant_of(request, policy) if policy is not None else None
+        if variant is not None:
+            keys.add(query_key(request, variant))
+    return frozenset(keys)
+
+
 def warm_soon() -> None:
     """Queue ``tasks.warm_answers`` (``services.prices_changed`` calls this once the change commits)."""
     stamp_published()
@@ -458,6 +483,7 @@ def warm(paths: tuple[str, ...] | list[str] = WARM_PATHS) -> dict[str, int]:
         # As over HTTPS behind the proxy (production redirects plain HTTP; the answer is the same).
         request = RequestFactory().get(path, secure=True, HTTP_HOST=host, HTTP_X_FORWARDED_PROTO="https")
         environ = request.environ
+        environ[WARMING] = True  # not an HTTP_ key: no client can send it
         started: list[str] = []
 
         def start_response(status: str, headers: Any, exc_info: Any = None, _started: list[str] = started) -> Any:

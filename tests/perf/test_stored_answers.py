@@ -195,6 +195,29 @@ def test_a_change_queues_the_warming_once_it_commits(db, settings, monkeypatch, 
     assert len(queued) == 1
 
 
+def test_after_a_change_a_warmed_answer_is_left_to_the_worker_while_readers_get_the_previous_one(
+    client, catalogue, connection_kept_open, monkeypatch
+):
+    warmed = "/api/v1/offerings/?limit=100"
+    before = client.get(warmed)
+    services.prices_changed()
+    computed: list[int] = []
+    original = selectors.offering_ids_sorted
+    monkeypatch.setattr(selectors, "offering_ids_sorted", lambda **kw: computed.append(1) or original(**kw))
+
+    meanwhile = client.get(warmed)
+    not_warmed = client.get(LIST)
+    assert (meanwhile["X-Answer"], meanwhile.content) == ("stale", before.content)
+    assert computed == [1]  # only the answer no worker warms was computed by its reader
+    assert not_warmed["X-Answer"] == "miss"
+
+    answers.warm([warmed])
+    assert computed == [1, 1]
+    after = client.get(warmed)
+    assert after["X-Answer"] == "hit"
+    assert after["X-Prices-Stamp"] == selectors.prices_changed_at().isoformat()
+
+
 def test_with_the_stamp_copied_to_the_cache_a_hit_makes_no_query_and_a_commit_moves_it(
     client, catalogue, settings, django_assert_num_queries, django_capture_on_commit_callbacks
 ):
