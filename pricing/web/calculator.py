@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from pricing import selectors, units
+from pricing.selectors import workloads
 from pricing.web.forms import CalculatorForm, as_of_moment, read_params
 from pricing.web.views import _cached_by_prices, _display, _provider_choices, _template, _workload_spec
 
@@ -24,19 +25,27 @@ def calculator(request: HttpRequest) -> HttpResponse:
         params.notices.append("Paste some text to count its words; counting the numbers below as words meanwhile.")
         params.values["amount_unit"] = "words"
     as_of = as_of_moment(params["as_of"])
-    offerings = selectors.offerings_with_price_lines(
-        as_of=as_of, providers=[params["provider"]] if params["provider"] else [], q=params["q"], mode=params["mode"]
-    )
     rates = selectors.rates_on(day=as_of.date() if as_of else None)
-    results = selectors.workload_estimates(offerings, spec=_workload_spec(params), display=display, rates=rates)
-    limit = len(results) if params["limit"] == "all" else int(params["limit"])
+    # Every matching offering is ranked on its lean lines; only the rows shown are loaded whole.
+    ranked = workloads.estimates_over_catalogue(
+        spec=_workload_spec(params),
+        display=display,
+        rates=rates,
+        as_of=as_of,
+        providers=[params["provider"]] if params["provider"] else [],
+        q=params["q"],
+        mode=params["mode"],
+    )
+    limit = len(ranked) if params["limit"] == "all" else int(params["limit"])
+    results = workloads.with_offerings(ranked[:limit], as_of=as_of)
+    total = len(ranked)
     context = {
         "params": params,
         "form": params.form,
         "display": display,
         "as_of": as_of,
-        "results": results[:limit],
-        "total": len(results),
+        "results": results,
+        "total": total,
         "requests": params["requests"],
         "example_words": units.tokens_to_words(1_000_000),
         "text_words": text_words,

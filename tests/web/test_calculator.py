@@ -171,7 +171,9 @@ def test_the_calculator_runs_the_same_queries_for_few_or_many_offerings(
     for i in range(3):
         priced(f"p{i}", f"m-{i}", "1", "2")
     url = "/calculator/?requests=1000&input=10000&output=2000&as_of=" + timezone.now().date().isoformat()
-    with django_assert_num_queries(6) as few:
+    # Stamp, providers, currencies, rates, then every offering's lean lines, the tokenizers, the context
+    # windows, and the page's offerings with their lines.
+    with django_assert_num_queries(9) as few:
         client.get(url)
     for i in range(30):
         priced(f"q{i % 5}", f"more-{i}", "1", "2")
@@ -188,3 +190,14 @@ def test_the_htmx_answer_carries_the_new_results_and_the_as_of_line(client, gemi
     assert body.lstrip().startswith('<section id="results"')
     assert "<html" not in body
     assert "Prices on" in body and "$32.50" in body
+
+
+def test_compare_prices_the_same_month_of_requests(client, gemini_pro, priced):
+    other = priced("cheapco", "short-context", "0.10", "0.20", context_window=128_000)
+
+    body = client.get(
+        f"/compare/?compare={gemini_pro.id},{other.id}&requests=1000&input=10000&output=2000"
+    ).content.decode()
+
+    assert "<strong>$32.50</strong>" in body
+    assert "$0.0325 per request × 1,000" in body
