@@ -14,8 +14,10 @@ import datetime as dt
 from types import SimpleNamespace
 from typing import Any
 
+from django.db.models.functions import Coalesce
+
 from pricing import selectors
-from pricing.models import Offering, Tokenizer
+from pricing.models import Tokenizer
 
 
 def estimates_over_catalogue(
@@ -27,30 +29,47 @@ def estimates_over_catalogue(
     **filters: Any,
 ) -> list[selectors.Estimate]:
     """``workload_estimates`` of every offering matching ``offerings_with_prices`` filters, ranked the same
-    way, in three queries. Each estimate's ``offering`` is a stand-in with what the estimate reads (id,
+    way, in two queries. Each estimate's ``offering`` is a stand-in with what the estimate reads (id,
     provider name, context windows, tokenizer): pass a page of them to :func:`with_offerings`."""
-    lean = selectors.lean_offerings(as_of=as_of, **filters)
-    columns = (
-        Offering.objects.filter(id__in=[o.id for o in lean])
-        .order_by()
-        .values_list("id", "provider__name", "context_window", "model_id", "model__context_window")
+    # lean_offerings' query, with the few offering columns the estimate reads joined in: one query.
+    offerings = selectors.offerings_with_prices(as_of=as_of, **filters).prefetch_related(None)
+    lines = selectors.prices_in_force(as_of=as_of).filter(offering_id__in=offerings.order_by().values("id"))
+    if filters.get("mode"):
+        lines = lines.filter(mode=filters["mode"])
+    rows = lines.order_by(
+        "offering__provider__name", "offering__provider_model_id", "offering_id", *selectors.LINE_ORDER
+    ).values_list(
+        "offering_id",
+        "offering__model__tokenizer_id",
+        "offering__provider__name",
+        "offering__context_window",
+        "offering__model_id",
+        "offering__model__context_window",
+        "component",
+        "mode",
+        "tier_min_tokens",
+        "tier_max_tokens",
+        "currency",
+        "amount_per_mtok",
+        "conditions",
+        Coalesce("source__trust_rank", 1000),
     )
-    facts = {row[0]: row[1:] for row in columns}
     tokenizers = Tokenizer.objects.only("id", "words_per_token", "provenance", "curated_ratios").in_bulk()
-    stand_ins = []
-    for offering in lean:
-        provider_name, context_window, model_id, model_context_window = facts[offering.id]
-        model = SimpleNamespace(tokenizer=tokenizers.get(offering.tokenizer_id), context_window=model_context_window)
-        stand_ins.append(
-            SimpleNamespace(
-                id=offering.id,
+    stand_ins: list[Any] = []
+    current: Any = None
+    for offering_id, tokenizer_id, provider_name, context_window, model_id, model_context_window, *line in rows:
+        if current is None or current.id != offering_id:
+            model = SimpleNamespace(tokenizer=tokenizers.get(tokenizer_id), context_window=model_context_window)
+            current = SimpleNamespace(
+                id=offering_id,
                 provider=SimpleNamespace(name=provider_name),
                 context_window=context_window,
                 model_id=model_id,
                 model=model if model_id else None,
-                current_prices=offering.current_prices,
+                current_prices=[],
             )
-        )
+            stand_ins.append(current)
+        current.current_prices.append(selectors.LeanLine(*line))
     return selectors.workload_estimates(stand_ins, spec=spec, display=display, rates=rates)  # type: ignore[arg-type]
 
 

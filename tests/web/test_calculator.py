@@ -171,9 +171,9 @@ def test_the_calculator_runs_the_same_queries_for_few_or_many_offerings(
     for i in range(3):
         priced(f"p{i}", f"m-{i}", "1", "2")
     url = "/calculator/?requests=1000&input=10000&output=2000&as_of=" + timezone.now().date().isoformat()
-    # Stamp, providers, currencies, rates, then every offering's lean lines, the tokenizers, the context
-    # windows, and the page's offerings with their lines.
-    with django_assert_num_queries(9) as few:
+    # Stamp, providers, currencies, rates, then every offering's lean lines with its context windows, the
+    # tokenizers, and the page's offerings with their lines.
+    with django_assert_num_queries(8) as few:
         client.get(url)
     for i in range(30):
         priced(f"q{i % 5}", f"more-{i}", "1", "2")
