@@ -596,9 +596,7 @@ def workload_estimates(
                 )
         cost = units.workload_cost(tier_prices, workload)
         results.append(Estimate(offering, cost, ratio, workload, spec.requests, context_window_of(offering)))
-    results.sort(
-        key=lambda e: (not e.cost.complete, e.fits is False, e.total, e.offering.provider.name, e.offering.id)
-    )
+    results.sort(key=lambda e: (not e.cost.complete, e.fits is False, e.total, e.offering.provider.name, e.offering.id))
     return results
 
 

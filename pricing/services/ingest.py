@@ -853,9 +853,10 @@ class _Applier:
             .values_list("as_of", "evidence_at")
             .first()
         )
-        if later is None:
+        if later is None or later[1] is None:
             return
-        next_moment, next_evidence = later[0] or later[1], later[1]
+        next_evidence: dt.datetime = later[1]
+        next_moment: dt.datetime = later[0] or next_evidence
         if next_moment <= self.effective_from:
             return
         ours = self.source.pk
