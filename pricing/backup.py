@@ -105,8 +105,10 @@ def prices_export() -> dict[str, Any]:
     """Every pricing table as of one moment (one repeatable-read transaction on PostgreSQL)."""
     usernames = dict(get_user_model().objects.values_list("pk", get_user_model().USERNAME_FIELD))
     tables: dict[str, Any] = {}
+    # Only an outermost transaction can choose its isolation level (inside a caller's, it reads the caller's).
+    outermost = not connection.in_atomic_block
     with transaction.atomic():
-        if connection.vendor == "postgresql":
+        if connection.vendor == "postgresql" and outermost:
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         for model in exported_models():
